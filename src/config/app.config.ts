@@ -1,0 +1,67 @@
+import { AppRole, EnvDto, InvalidEnvironmentError, validateEnv } from './env.validation.js';
+
+/** The typed configuration every part of the service reads, built once at boot. */
+export interface AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** Webhook signing secrets; any one may match, so a secret can be rotated without downtime. Empty: signing off. */
+  readonly webhookSecrets: readonly string[];
+  readonly webhookToleranceSeconds: number;
+  /** Bearer keys for the REST API. Empty: the API is open (refused in production). */
+  readonly apiKeys: readonly string[];
+  readonly role: AppRole;
+  /** Bull's key prefix in Redis; lets several deployments (or test runs) share one Redis. */
+  readonly queuePrefix: string;
+  readonly webhookBodyLimitBytes: number;
+}
+
+/** Injection token of the `AppConfig`. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/magic_hour_webhooks';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+/** Builds the `AppConfig` from an already validated environment; refuses an unsafe production setup. */
+export function buildConfig(env: EnvDto): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  const config: AppConfig = {
+    production,
+    port: env.PORT ?? 3000,
+    databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    webhookSecrets: list(env.MAGIC_HOUR_WEBHOOK_SECRET),
+    webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS ?? 300,
+    apiKeys: list(env.API_KEYS),
+    role: env.APP_ROLE ?? 'all',
+    queuePrefix: env.QUEUE_PREFIX ?? 'bull',
+    webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES ?? 256 * 1024,
+  };
+  if (production) {
+    const missing = [
+      config.webhookSecrets.length === 0 ? 'MAGIC_HOUR_WEBHOOK_SECRET' : null,
+      config.apiKeys.length === 0 ? 'API_KEYS' : null,
+    ].filter((name): name is string => name !== null);
+    if (missing.length > 0) {
+      throw new InvalidEnvironmentError(`NODE_ENV=production requires ${missing.join(' and ')}`);
+    }
+  }
+  return config;
+}
+
+/** Reads and validates the environment once: the only place `process.env` is read. */
+export function loadConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
+  return buildConfig(validateEnv(raw));
+}
+
+/** Whether this process takes the HTTP role. */
+export const runsApi = (config: AppConfig): boolean => config.role !== 'worker';
+/** Whether this process takes the worker role. */
+export const runsWorker = (config: AppConfig): boolean => config.role !== 'api';

@@ -1,0 +1,96 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+/** The roles one process can take: HTTP intake and REST, queue worker, or both. */
+export const APP_ROLES = ['api', 'worker', 'all'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * The environment as the service reads it. Every variable the service knows is declared here and
+ * checked once at boot; nothing else reads `process.env`.
+ */
+export class EnvDto {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  MAGIC_HOUR_WEBHOOK_SECRET?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  WEBHOOK_TOLERANCE_SECONDS?: number;
+
+  @IsOptional()
+  @IsString()
+  API_KEYS?: string;
+
+  @IsOptional()
+  @IsIn(APP_ROLES)
+  APP_ROLE?: AppRole;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - (64 at most)' })
+  QUEUE_PREFIX?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
+  WEBHOOK_BODY_LIMIT_BYTES?: number;
+}
+
+/** Thrown at boot when the environment is invalid; the message lists every problem. */
+export class InvalidEnvironmentError extends Error {
+  override readonly name = 'InvalidEnvironmentError';
+}
+
+/** Validates the raw environment and returns it typed; throws `InvalidEnvironmentError` listing all problems. */
+export function validateEnv(raw: Record<string, string | undefined>): EnvDto {
+  const known = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => key in ENV_KEYS && value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(EnvDto, known);
+  const errors = validateSync(env, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  - ${m}`));
+    throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return env;
+}
+
+const ENV_KEYS: Record<keyof EnvDto, true> = {
+  NODE_ENV: true,
+  PORT: true,
+  DATABASE_URL: true,
+  REDIS_URL: true,
+  MAGIC_HOUR_WEBHOOK_SECRET: true,
+  WEBHOOK_TOLERANCE_SECONDS: true,
+  API_KEYS: true,
+  APP_ROLE: true,
+  QUEUE_PREFIX: true,
+  WEBHOOK_BODY_LIMIT_BYTES: true,
+};

@@ -1,0 +1,34 @@
+import type { DataSourceOptions } from 'typeorm';
+import { JobEntity } from '../jobs/job.entity.js';
+import { WebhookEventEntity } from '../webhook/webhook-event.entity.js';
+import { InitialSchema1764230000000 } from './migrations/1764230000000-initial-schema.js';
+
+/** Connections one process keeps open to Postgres. */
+export const DATABASE_POOL_SIZE = 20;
+/** How long a request waits for a connection before intake answers 503 instead of hanging. */
+export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
+/** The longest any one statement may run; keeps a stuck database from holding requests past Magic Hour's 10 s. */
+export const DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
+/**
+ * The one description of the database, used by the application, the TypeORM CLI (`ormconfig.ts`)
+ * and the tests. The schema comes only from migrations; `synchronize` stays off.
+ */
+export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: [WebhookEventEntity, JobEntity],
+    migrations: [InitialSchema1764230000000],
+    migrationsTableName: 'typeorm_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    extra: {
+      max: DATABASE_POOL_SIZE,
+      connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+      statement_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: DATABASE_STATEMENT_TIMEOUT_MS * 2,
+    },
+  };
+}
