@@ -1,0 +1,64 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import {
+  DomainError,
+  InvalidRequestError,
+  InvalidWebhookError,
+  JobNotFoundError,
+  StorageUnavailableError,
+} from './domain.errors.js';
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
+
+function domainStatus(error: DomainError): number {
+  if (error instanceof InvalidWebhookError || error instanceof InvalidRequestError) return HttpStatus.BAD_REQUEST;
+  if (error instanceof JobNotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof StorageUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
+  return HttpStatus.INTERNAL_SERVER_ERROR;
+}
+
+/** Builds the JSON error body for a status. */
+export function errorBody(statusCode: number, message: string | string[]): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/**
+ * The one place errors become HTTP answers: domain errors by kind, Nest's HTTP exceptions as they
+ * are, anything else a 500 with no detail (logged with its stack here, never sent).
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    let body: ErrorBody;
+    if (exception instanceof DomainError) {
+      const status = domainStatus(exception);
+      body = errorBody(status, status === 500 ? 'Internal server error' : exception.message);
+      if (status === 500) this.logger.error(exception.message, exception.stack);
+    } else if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const answer = exception.getResponse();
+      const message =
+        typeof answer === 'object' && answer !== null && 'message' in answer
+          ? (answer.message as string | string[])
+          : exception.message;
+      body = errorBody(status, message);
+    } else {
+      body = errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+      this.logger.error(
+        exception instanceof Error ? exception.message : String(exception),
+        exception instanceof Error ? exception.stack : undefined,
+      );
+    }
+    if (response.headersSent) return;
+    response.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,103 @@
+import { Expose } from 'class-transformer';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  OptionalBoolean,
+  OptionalCount,
+  OptionalNested,
+  OptionalNestedArray,
+  OptionalNumber,
+  OptionalString,
+  OptionalTimestamp,
+} from './validation.js';
+
+/** Longest project id accepted; Magic Hour's are 25-character cuids. */
+export const PROJECT_ID_MAX_LENGTH = 200;
+
+/** One rendered file: `downloads[]` in a payload. */
+export class DownloadDto {
+  /** Where the file can be fetched until `expires_at`. */
+  @Expose()
+  @IsString()
+  @MaxLength(4096)
+  @Matches(/^https?:\/\/\S+$/, { message: 'url must be an http(s) URL' })
+  url!: string;
+
+  @OptionalTimestamp()
+  expires_at?: string | null;
+}
+
+/** `error` in a payload: why the render failed. */
+export class ProjectErrorDto {
+  @OptionalString(200)
+  code?: string | null;
+
+  @OptionalString(10_000)
+  message?: string | null;
+}
+
+/**
+ * What every Magic Hour project payload has (the shape of `GET /v1/{media}-projects/:id`). Only `id`
+ * is required: the published examples leave out most other fields.
+ */
+export class ProjectPayloadDto {
+  /** The project id (a cuid): the job's id and half of the event's idempotency key. */
+  @Expose()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(PROJECT_ID_MAX_LENGTH)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'id must be printable ASCII without spaces' })
+  id!: string;
+
+  @OptionalString(1000)
+  name?: string | null;
+
+  /** Informative only: the event `type`, not this, decides a transition. */
+  @OptionalString(50)
+  status?: string | null;
+
+  /** The project type, such as `TEXT_TO_VIDEO` or `AI_IMAGE`. */
+  @OptionalString(100)
+  type?: string | null;
+
+  @OptionalTimestamp()
+  created_at?: string | null;
+
+  @OptionalBoolean()
+  enabled?: boolean | null;
+
+  @OptionalCount()
+  credits_charged?: number | null;
+
+  @OptionalNestedArray(() => DownloadDto)
+  downloads?: DownloadDto[] | null;
+
+  @OptionalNested(() => ProjectErrorDto)
+  error?: ProjectErrorDto | null;
+}
+
+/** A video project payload. */
+export class VideoPayloadDto extends ProjectPayloadDto {
+  @OptionalNumber()
+  width?: number | null;
+
+  @OptionalNumber()
+  height?: number | null;
+
+  @OptionalNumber()
+  fps?: number | null;
+
+  @OptionalNumber()
+  start_seconds?: number | null;
+
+  @OptionalNumber()
+  end_seconds?: number | null;
+}
+
+/** An image project payload. */
+export class ImagePayloadDto extends ProjectPayloadDto {
+  @OptionalCount()
+  image_count?: number | null;
+}
+
+/** An audio project payload: the common fields only, for now. */
+export class AudioPayloadDto extends ProjectPayloadDto {}

@@ -1,0 +1,62 @@
+import type { JobDetails } from '../../jobs/job.entity.js';
+import type { ApplyOutcome, JobRepository } from '../../jobs/job.repository.js';
+import type { JobSnapshot } from '../../jobs/job-transition.js';
+import type { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../dto/project-payload.dto.js';
+import type { Media } from '../magic-hour-event.types.js';
+
+/** A media's own payload fields, before the ones Magic Hour left out are dropped. */
+export type MediaDetails = Record<string, string | number | boolean | null | undefined>;
+
+/** A stored payload: validated at intake, so it has the DTO's shape (plus whatever Magic Hour added). */
+export type StoredPayload<T extends ProjectPayloadDto> = Readonly<T>;
+
+/** Drops the entries whose value Magic Hour did not send, so they do not overwrite what a job has. */
+export function definedEntries(values: MediaDetails): JobDetails {
+  return Object.fromEntries(
+    Object.entries(values).filter((entry): entry is [string, string | number | boolean] => entry[1] != null),
+  );
+}
+
+/** A service that applies one media's events to jobs. */
+export interface MediaEventHandler {
+  /** The media this service processes. */
+  readonly media: Media;
+  process(eventId: string): Promise<ApplyOutcome>;
+}
+
+/**
+ * What every media's event service does: read a payload into a job snapshot and apply it. A subclass
+ * adds what only its media has (`details`).
+ */
+export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayloadDto | AudioPayloadDto>
+  implements MediaEventHandler
+{
+  abstract readonly media: Media;
+
+  protected constructor(private readonly jobs: JobRepository) {}
+
+  process(eventId: string): Promise<ApplyOutcome> {
+    return this.jobs.applyEvent(eventId, (payload) => this.snapshot(payload as StoredPayload<T>));
+  }
+
+  /** What a payload of this media says about its job. */
+  snapshot(payload: StoredPayload<T>): JobSnapshot {
+    return {
+      projectType: payload.type ?? undefined,
+      name: payload.name ?? undefined,
+      downloads: payload.downloads?.map((download) => ({ url: download.url, expiresAt: download.expires_at ?? null })),
+      error:
+        payload.error === undefined
+          ? undefined
+          : payload.error === null
+            ? null
+            : { code: payload.error.code ?? null, message: payload.error.message ?? null },
+      creditsCharged: payload.credits_charged ?? undefined,
+      createdAt: payload.created_at ? new Date(payload.created_at) : undefined,
+      details: definedEntries(this.details(payload)),
+    };
+  }
+
+  /** The fields only this media has, in camelCase; absent ones are dropped. */
+  protected abstract details(payload: StoredPayload<T>): MediaDetails;
+}

@@ -1,0 +1,49 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-signature.js';
+
+/** A webhook request after the guard: its raw body and whether its signature was checked. */
+export interface WebhookRequest extends Request {
+  body: Buffer;
+  /** `true` when the signature was verified; `false` when signing is off (no secret configured). */
+  webhookSigned?: boolean;
+}
+
+const header = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.join(',') : value;
+
+/**
+ * Lets a webhook through only when it is signed with one of the configured secrets and its timestamp
+ * is within the tolerance. Runs on the raw bytes, before any JSON parsing. With no secret configured
+ * (allowed outside production) it lets everything through and marks the request unsigned.
+ */
+@Injectable()
+export class SignatureGuard implements CanActivate {
+  private readonly logger = new Logger(SignatureGuard.name);
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<WebhookRequest>();
+    if (!Buffer.isBuffer(request.body)) request.body = Buffer.alloc(0);
+    if (this.config.webhookSecrets.length === 0) {
+      request.webhookSigned = false;
+      return true;
+    }
+    const failure = verifySignature({
+      secrets: this.config.webhookSecrets,
+      toleranceSeconds: this.config.webhookToleranceSeconds,
+      signature: header(request.headers[SIGNATURE_HEADER]),
+      timestamp: header(request.headers[TIMESTAMP_HEADER]),
+      body: request.body,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    if (failure !== null) {
+      this.logger.warn(`Refused a webhook from ${request.ip}: ${failure}`);
+      throw new UnauthorizedException(`Invalid webhook signature: ${failure}`);
+    }
+    request.webhookSigned = true;
+    return true;
+  }
+}

@@ -1,0 +1,44 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { EventStatus, Media } from './magic-hour-event.types.js';
+
+/** One webhook delivery that passed the signature check: the inbox row, source of truth for processing. */
+@Entity({ name: 'webhook_events' })
+export class WebhookEventEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** `{type}:{payload.id}`, or `quarantine:{sha256 of the body}` when the body has neither. */
+  @Column({ name: 'event_key', type: 'text', unique: true })
+  eventKey!: string;
+
+  @Column({ type: 'text' })
+  type!: string;
+
+  @Column({ type: 'text' })
+  media!: Media | 'unknown';
+
+  @Column({ name: 'project_id', type: 'text', nullable: true })
+  projectId!: string | null;
+
+  @Column({ type: 'text' })
+  status!: EventStatus;
+
+  @Column({ type: 'jsonb' })
+  payload!: unknown;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+
+  @Column({ name: 'received_at', type: 'timestamptz', precision: 3 })
+  receivedAt!: Date;
+
+  /** When the event was last handed to the queue; `null` while it never was (Redis was down). */
+  @Column({ name: 'enqueued_at', type: 'timestamptz', precision: 3, nullable: true })
+  enqueuedAt!: Date | null;
+
+  @Column({ name: 'processed_at', type: 'timestamptz', precision: 3, nullable: true })
+  processedAt!: Date | null;
+}

@@ -1,0 +1,97 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bull';
+import {
+  ENQUEUE_TIMEOUT_MS,
+  KEEP_COMPLETED_JOBS,
+  KEEP_FAILED_JOBS,
+  PROCESS_ATTEMPTS,
+  PROCESS_BACKOFF_MS,
+  WEBHOOK_QUEUE,
+  type WebhookJobData,
+} from './webhook.constants.js';
+
+/** Rejects after `ms`, so that a hung Redis call cannot hold a webhook answer. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The producer side of the event queue. Enqueueing never throws and never waits more than about a
+ * second: the event is already in Postgres, and the relay hands over whatever did not make it.
+ */
+@Injectable()
+export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(WebhookEventQueue.name);
+  private lastErrorLog = 0;
+  private readonly readyListeners: Array<() => void> = [];
+
+  constructor(@InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue<WebhookJobData>) {}
+
+  onModuleInit(): void {
+    // An 'error' event with no listener would crash the process; Redis being away is expected.
+    this.queue.on('error', (error: Error) => {
+      const now = Date.now();
+      if (now - this.lastErrorLog > 10_000) {
+        this.lastErrorLog = now;
+        this.logger.warn(`Redis unavailable: ${error.message}`);
+      }
+    });
+    this.queue.client.on('ready', () => this.readyListeners.forEach((listener) => listener()));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.readyListeners.length = 0;
+  }
+
+  /** Calls `listener` each time the Redis connection becomes ready, such as after an outage. */
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  /** Whether Redis is connected now. */
+  isConnected(): boolean {
+    return this.queue.client.status === 'ready';
+  }
+
+  /** Round trip to Redis, bounded by the enqueue timeout; throws when Redis does not answer. */
+  async ping(): Promise<void> {
+    if (!this.isConnected()) throw new Error(`Redis is ${this.queue.client.status}`);
+    await withTimeout(this.queue.client.ping(), ENQUEUE_TIMEOUT_MS, 'Redis ping');
+  }
+
+  /**
+   * Hands stored events to the worker. The Bull job id is the event id, so handing over the same event
+   * twice queues it once while the first is still in Redis. Returns whether Redis took them all.
+   */
+  async enqueue(events: readonly WebhookJobData[]): Promise<boolean> {
+    if (events.length === 0) return true;
+    if (!this.isConnected()) return false;
+    try {
+      await withTimeout(
+        this.queue.addBulk(
+          events.map(({ eventId, media }) => ({
+            data: { eventId, media },
+            opts: {
+              jobId: eventId,
+              attempts: PROCESS_ATTEMPTS,
+              backoff: { type: 'exponential', delay: PROCESS_BACKOFF_MS },
+              removeOnComplete: KEEP_COMPLETED_JOBS,
+              removeOnFail: KEEP_FAILED_JOBS,
+            },
+          })),
+        ),
+        ENQUEUE_TIMEOUT_MS,
+        'Enqueue',
+      );
+      return true;
+    } catch (error) {
+      this.logger.warn(`Could not enqueue ${events.length} event(s); the relay will retry: ${(error as Error).message}`);
+      return false;
+    }
+  }
+}

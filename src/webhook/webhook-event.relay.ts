@@ -1,0 +1,92 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { WebhookEventQueue } from './webhook-event.queue.js';
+import { WebhookEventRepository } from './webhook-event.repository.js';
+import type { WebhookJobData } from './webhook.constants.js';
+import {
+  RELAY_BATCH_SIZE,
+  RELAY_GRACE_MS,
+  RELAY_INTERVAL_MS,
+  RELAY_REQUEUE_AFTER_MS,
+} from './webhook.constants.js';
+
+/**
+ * Postgres is the inbox and Redis only dispatches, so this relay closes the gap between them: it
+ * queues stored events that never reached Redis (it was down during intake), and after every
+ * (re)connection it queues every unprocessed event again, in case Redis lost its data. Queueing an
+ * event twice is harmless: the Bull job id is the event id, and the worker skips processed events.
+ */
+@Injectable()
+export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookEventRelay.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private sweepPending = true;
+  private stopped = false;
+
+  constructor(
+    private readonly events: WebhookEventRepository,
+    private readonly queue: WebhookEventQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.queue.onReady(() => {
+      this.sweepPending = true;
+      void this.tick();
+    });
+    this.timer = setInterval(() => void this.tick(), RELAY_INTERVAL_MS);
+    void this.tick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs one pass unless one is under way; resolves when the pass under way ends. */
+  tick(): Promise<void> {
+    if (!this.running && !this.stopped) {
+      this.running = this.pass()
+        .catch((error: Error) => this.logger.warn(`Relay pass failed; will try again: ${error.message}`))
+        .finally(() => (this.running = undefined));
+    }
+    return this.running ?? Promise.resolve();
+  }
+
+  private async pass(): Promise<void> {
+    if (!this.queue.isConnected()) return;
+    if (this.sweepPending) {
+      this.sweepPending = false;
+      await this.sweep();
+    }
+    for (;;) {
+      const batch = await this.events.findUnqueued(RELAY_GRACE_MS, RELAY_REQUEUE_AFTER_MS, RELAY_BATCH_SIZE);
+      if (batch.length === 0 || !(await this.handOver(batch))) return;
+      this.logger.log(`Queued ${batch.length} stored event(s) that had not reached the queue`);
+      if (batch.length < RELAY_BATCH_SIZE || this.stopped) return;
+    }
+  }
+
+  /** Queues every unprocessed event; the job ids make this a no-op for those Redis still holds. */
+  private async sweep(): Promise<void> {
+    let after: { eventId: string; receivedAt: Date } | null = null;
+    let total = 0;
+    while (!this.stopped) {
+      const page = await this.events.findReceived(after, RELAY_BATCH_SIZE);
+      if (page.length === 0) break;
+      if (!(await this.handOver(page))) {
+        this.sweepPending = true;
+        return;
+      }
+      total += page.length;
+      after = page[page.length - 1];
+    }
+    if (total > 0) this.logger.log(`Checked ${total} unprocessed event(s) into the queue after connecting to Redis`);
+  }
+
+  private async handOver(batch: readonly WebhookJobData[]): Promise<boolean> {
+    if (!(await this.queue.enqueue(batch))) return false;
+    await this.events.markEnqueued(batch.map((event) => event.eventId));
+    return true;
+  }
+}

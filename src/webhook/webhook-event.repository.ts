@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { EventStatus, Media } from './magic-hour-event.types.js';
+import type { WebhookJobData } from './webhook.constants.js';
+
+/** An event as intake stores it. */
+export interface NewWebhookEvent {
+  eventKey: string;
+  type: string;
+  media: Media | 'unknown';
+  projectId: string | null;
+  status: Extract<EventStatus, 'received' | 'ignored' | 'quarantined'>;
+  /** The payload (or, when quarantined, the whole body) as JSON text. */
+  payloadJson: string;
+  lastError: string | null;
+}
+
+/** Inbox writes and the relay's reads, in SQL where `ON CONFLICT` and batching need it. */
+@Injectable()
+export class WebhookEventRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores an event unless one with the same key is stored already. The unique key decides, never a
+   * lookup first, so concurrent deliveries of one event store it once. Returns the new row's id, or
+   * `null` for a duplicate.
+   */
+  async insert(event: NewWebhookEvent): Promise<string | null> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+       ON CONFLICT (event_key) DO NOTHING
+       RETURNING id`,
+      [event.eventKey, event.type, event.media, event.projectId, event.status, event.payloadJson, event.lastError],
+    );
+    return rows.length > 0 ? rows[0].id : null;
+  }
+
+  /** Notes that these events were handed to the queue, so that the relay leaves them alone. */
+  async markEnqueued(eventIds: readonly string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE webhook_events SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, [eventIds]);
+  }
+
+  /**
+   * Events still waiting to be processed that the queue may not hold: never enqueued (older than
+   * `graceMs`, so intake has had its chance), or enqueued longer ago than `requeueAfterMs`.
+   */
+  async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<WebhookJobData[]> {
+    const rows: Array<{ id: string; media: Media }> = await this.dataSource.query(
+      `SELECT id, media FROM webhook_events
+        WHERE status = 'received'
+          AND ((enqueued_at IS NULL AND received_at < now() - make_interval(secs => $1 / 1000.0))
+               OR enqueued_at < now() - make_interval(secs => $2 / 1000.0))
+        ORDER BY received_at, id
+        LIMIT $3`,
+      [graceMs, requeueAfterMs, limit],
+    );
+    return rows.map((row) => ({ eventId: row.id, media: row.media }));
+  }
+
+  /** Every event waiting to be processed, a page at a time after `after`; for a sweep after Redis came back. */
+  async findReceived(
+    after: { receivedAt: Date; eventId: string } | null,
+    limit: number,
+  ): Promise<Array<WebhookJobData & { receivedAt: Date }>> {
+    const rows: Array<{ id: string; media: Media; received_at: Date }> = await this.dataSource.query(
+      `SELECT id, media, received_at FROM webhook_events
+        WHERE status = 'received' AND ($1::timestamptz IS NULL OR (received_at, id) > ($1::timestamptz, $2::uuid))
+        ORDER BY received_at, id
+        LIMIT $3`,
+      [after?.receivedAt ?? null, after?.eventId ?? null, limit],
+    );
+    return rows.map((row) => ({ eventId: row.id, media: row.media, receivedAt: row.received_at }));
+  }
+
+  /** Records a failed processing attempt; on the last one the event becomes `failed`. */
+  async recordFailure(eventId: string, message: string, final: boolean): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_events
+          SET attempts = attempts + 1,
+              last_error = $2,
+              status = CASE WHEN $3 THEN 'failed' ELSE status END
+        WHERE id = $1 AND status IN ('received', 'failed')`,
+      [eventId, message.slice(0, 10_000), final],
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InvalidWebhookError, StorageUnavailableError } from '../common/domain.errors.js';
+import { WebhookEventParser } from './webhook-event.parser.js';
+import { WebhookEventQueue } from './webhook-event.queue.js';
+import { WebhookEventRepository, type NewWebhookEvent } from './webhook-event.repository.js';
+
+/** The answer to a webhook delivery, once the event is stored. */
+export interface IntakeResult {
+  received: true;
+  /** The same event (by key) was stored before; nothing new was stored. */
+  duplicate: boolean;
+  /** Signed but not a valid event: kept with its validation errors, not processed. */
+  quarantined?: true;
+  /** A well-formed event of a type this service does not know: kept, not processed. */
+  ignored?: true;
+}
+
+/**
+ * Takes a webhook body, classifies it, stores it in the inbox and hands it to the queue. An event is
+ * answered 2xx only once Postgres has it; Redis being away does not fail the delivery.
+ */
+@Injectable()
+export class WebhookIntakeService {
+  private readonly logger = new Logger(WebhookIntakeService.name);
+
+  constructor(
+    private readonly parser: WebhookEventParser,
+    private readonly events: WebhookEventRepository,
+    private readonly queue: WebhookEventQueue,
+  ) {}
+
+  /**
+   * @param body the raw request body
+   * @param signed whether its signature was verified; an unsigned invalid body is refused, not kept
+   * @throws InvalidWebhookError when the body is invalid and unsigned
+   * @throws StorageUnavailableError when Postgres cannot store it
+   */
+  async receive(body: Buffer, signed: boolean): Promise<IntakeResult> {
+    const event = await this.parser.parse(body);
+    if (event.kind === 'invalid' && !signed) {
+      throw new InvalidWebhookError(event.errors);
+    }
+    const row: NewWebhookEvent = {
+      eventKey: event.eventKey,
+      type: event.type,
+      media: event.media,
+      projectId: event.projectId,
+      status: event.kind === 'valid' ? 'received' : event.kind === 'unknown' ? 'ignored' : 'quarantined',
+      payloadJson: event.payloadJson,
+      lastError: event.kind === 'invalid' ? event.errors.join('; ') : null,
+    };
+
+    let id: string | null;
+    try {
+      id = await this.events.insert(row);
+    } catch (error) {
+      this.logger.error(`Could not store event ${row.eventKey}: ${(error as Error).message}`);
+      throw new StorageUnavailableError(error);
+    }
+
+    if (id === null) return { received: true, duplicate: true };
+    if (event.kind === 'invalid') {
+      this.logger.warn(`Quarantined event ${row.eventKey}: ${row.lastError}`);
+      return { received: true, duplicate: false, quarantined: true };
+    }
+    if (event.kind === 'unknown') {
+      this.logger.log(`Ignored event ${row.eventKey} of unknown type ${row.type}`);
+      return { received: true, duplicate: false, ignored: true };
+    }
+    if (await this.queue.enqueue([{ eventId: id, media: event.media }])) {
+      // Not awaited: if this note is lost, the relay queues the event again, which is harmless.
+      this.events.markEnqueued([id]).catch(() => undefined);
+    }
+    return { received: true, duplicate: false };
+  }
+}

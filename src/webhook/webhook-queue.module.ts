@@ -1,0 +1,29 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { WebhookEventQueue } from './webhook-event.queue.js';
+import { REDIS_MAX_RECONNECT_DELAY_MS, WEBHOOK_QUEUE } from './webhook.constants.js';
+
+/**
+ * The Bull connection and the event queue's producer. `@nestjs/bull` stays inside this module, the
+ * producer and the processor, so the queue library can change in one place.
+ */
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        url: config.redisUrl,
+        prefix: config.queuePrefix,
+        redis: {
+          connectTimeout: 2000,
+          retryStrategy: (times: number) => Math.min(times * 200, REDIS_MAX_RECONNECT_DELAY_MS),
+        },
+      }),
+    }),
+    BullModule.registerQueue({ name: WEBHOOK_QUEUE }),
+  ],
+  providers: [WebhookEventQueue],
+  exports: [WebhookEventQueue],
+})
+export class WebhookQueueModule {}

@@ -1,0 +1,35 @@
+import type { Media } from './magic-hour-event.types.js';
+
+/** The Bull queue that carries stored events to the worker. */
+export const WEBHOOK_QUEUE = 'magic-hour-events';
+
+/** How many times the worker tries one event before marking it `failed`. */
+export const PROCESS_ATTEMPTS = 8;
+/** First retry delay; each further retry doubles it (1 s, 2 s, 4 s, ... about 2 minutes in all). */
+export const PROCESS_BACKOFF_MS = 1000;
+/** Events one worker process works on at once. */
+export const WORKER_CONCURRENCY = 8;
+/** Completed Bull jobs kept in Redis; Postgres holds the real history, so a few are enough. */
+export const KEEP_COMPLETED_JOBS = 100;
+/** Failed Bull jobs kept in Redis for inspection. */
+export const KEEP_FAILED_JOBS = 1000;
+
+/** The longest intake waits for Redis before answering anyway; the relay enqueues what did not make it. */
+export const ENQUEUE_TIMEOUT_MS = 1000;
+/** Cap on the delay between attempts to reconnect to Redis. */
+export const REDIS_MAX_RECONNECT_DELAY_MS = 2000;
+
+/** How often the relay looks for stored events that never reached the queue. */
+export const RELAY_INTERVAL_MS = 2000;
+/** An event younger than this is left to intake, which may still be enqueueing it. */
+export const RELAY_GRACE_MS = 3000;
+/** An event queued this long ago and still unprocessed is queued again (Redis may have lost it). */
+export const RELAY_REQUEUE_AFTER_MS = 10 * 60 * 1000;
+/** Events the relay hands to the queue per batch. */
+export const RELAY_BATCH_SIZE = 500;
+
+/** What a queued job carries: the id of the stored event, and its media to pick the service. */
+export interface WebhookJobData {
+  eventId: string;
+  media: Media;
+}

@@ -1,0 +1,39 @@
+import { DynamicModule, Module, type Provider } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { AudioEventService } from './media/audio-event.service.js';
+import { ImageEventService } from './media/image-event.service.js';
+import { VideoEventService } from './media/video-event.service.js';
+import { SignatureGuard } from './signature.guard.js';
+import { WebhookEventParser } from './webhook-event.parser.js';
+import { WebhookEventProcessor } from './webhook-event.processor.js';
+import { WebhookEventRelay } from './webhook-event.relay.js';
+import { WebhookEventRepository } from './webhook-event.repository.js';
+import { WebhookIntakeService } from './webhook-intake.service.js';
+import { WebhookQueueModule } from './webhook-queue.module.js';
+import { WebhookController } from './webhook.controller.js';
+
+/** Which halves of the pipeline this process runs. */
+export interface WebhookModuleOptions {
+  /** Intake: `POST /webhook`. */
+  api: boolean;
+  /** Processing: the queue consumer, the media services and the relay. */
+  worker: boolean;
+}
+
+/** Receiving, storing, queueing and processing Magic Hour's events. */
+@Module({})
+export class WebhookModule {
+  static register(options: WebhookModuleOptions): DynamicModule {
+    const providers: Provider[] = [WebhookEventRepository];
+    if (options.api) providers.push(WebhookEventParser, WebhookIntakeService, SignatureGuard);
+    if (options.worker) {
+      providers.push(VideoEventService, ImageEventService, AudioEventService, WebhookEventProcessor, WebhookEventRelay);
+    }
+    return {
+      module: WebhookModule,
+      imports: [WebhookQueueModule, JobsModule],
+      controllers: options.api ? [WebhookController] : [],
+      providers,
+    };
+  }
+}
