@@ -1,0 +1,52 @@
+import { Controller, Get } from '@nestjs/common';
+import {
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
+import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
+
+/** How long each dependency may take to answer the health check. */
+const HEALTH_TIMEOUT_MS = 1500;
+
+/**
+ * `GET /health`: Postgres and Redis, each `up` or `down`. Only Postgres decides the HTTP status
+ * (503 when it is down): intake keeps working without Redis, so a load balancer must not pull an
+ * instance for it; a Redis outage shows as `down` with an overall status of `degraded`.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly queue: WebhookEventQueue,
+  ) {}
+
+  @Get()
+  async check(): Promise<HealthCheckResult> {
+    const [result, redis] = await Promise.all([
+      this.health.check([() => this.database.pingCheck('database', { timeout: HEALTH_TIMEOUT_MS })]),
+      this.redis(),
+    ]);
+    const up = redis.redis.status === 'up';
+    return {
+      status: up ? result.status : 'degraded',
+      info: up ? { ...result.info, ...redis } : result.info,
+      error: up ? result.error : { ...result.error, ...redis },
+      details: { ...result.details, ...redis },
+    };
+  }
+
+  private async redis(): Promise<HealthIndicatorResult<'redis'>> {
+    const session = this.indicators.check('redis');
+    try {
+      await this.queue.ping();
+      return session.up();
+    } catch (error) {
+      return session.down({ message: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { EventAction, JobStatus, Media } from '../webhook/magic-hour-event.types.js';
+import type { JobDetails, JobDownload, JobError } from './job.entity.js';
+
+/** What one event's payload says about its job; `undefined` where the payload said nothing. */
+export interface JobSnapshot {
+  projectType?: string | null;
+  name?: string | null;
+  downloads?: JobDownload[];
+  error?: JobError | null;
+  creditsCharged?: number | null;
+  details: JobDetails;
+  createdAt?: Date;
+}
+
+/** A job's stored state, as far as events decide it. */
+export interface JobState {
+  id: string;
+  media: Media;
+  projectType: string | null;
+  name: string | null;
+  status: JobStatus;
+  downloads: JobDownload[];
+  error: JobError | null;
+  creditsCharged: number | null;
+  details: JobDetails;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  erroredAt: Date | null;
+}
+
+/** The event being applied. */
+export interface AppliedEvent {
+  projectId: string;
+  media: Media;
+  action: EventAction;
+  receivedAt: Date;
+}
+
+const STATUS_OF: Record<EventAction, JobStatus> = {
+  started: 'rendering',
+  completed: 'complete',
+  errored: 'error',
+};
+
+const TIMESTAMP_OF = {
+  started: 'startedAt',
+  completed: 'completedAt',
+  errored: 'erroredAt',
+} as const satisfies Record<EventAction, keyof JobState>;
+
+const isTerminal = (status: JobStatus): boolean => status !== 'rendering';
+
+/**
+ * Applies one event to a job (or creates the job). The event's type decides, never `payload.status`.
+ * Status never moves backwards (rendering < complete | error) and the first terminal event wins.
+ * An event that moves the job forward (or is its first) writes what its payload says; a late or
+ * contradicting one only fills timestamps and descriptive fields that are still empty. Pure:
+ * applying the same event twice gives the same job.
+ */
+export function applyEvent(current: JobState | null, event: AppliedEvent, snapshot: JobSnapshot): JobState {
+  const target = STATUS_OF[event.action];
+  const stampField = TIMESTAMP_OF[event.action];
+
+  if (current === null) {
+    return {
+      id: event.projectId,
+      media: event.media,
+      projectType: snapshot.projectType ?? null,
+      name: snapshot.name ?? null,
+      status: target,
+      downloads: snapshot.downloads ?? [],
+      error: snapshot.error ?? null,
+      creditsCharged: snapshot.creditsCharged ?? null,
+      details: snapshot.details,
+      createdAt: snapshot.createdAt ?? event.receivedAt,
+      startedAt: null,
+      completedAt: null,
+      erroredAt: null,
+      [stampField]: event.receivedAt,
+    };
+  }
+
+  const advances = !isTerminal(current.status) && (isTerminal(target) || current.status === target);
+  const next: JobState = {
+    ...current,
+    projectType: current.projectType ?? snapshot.projectType ?? null,
+    name: current.name ?? snapshot.name ?? null,
+    [stampField]: current[stampField] ?? event.receivedAt,
+  };
+  if (!advances) return next;
+
+  return {
+    ...next,
+    status: target,
+    projectType: snapshot.projectType ?? current.projectType,
+    name: snapshot.name ?? current.name,
+    downloads: snapshot.downloads ?? current.downloads,
+    error: snapshot.error === undefined ? current.error : snapshot.error,
+    creditsCharged: snapshot.creditsCharged ?? current.creditsCharged,
+    details: { ...current.details, ...snapshot.details },
+    createdAt: snapshot.createdAt ?? current.createdAt,
+  };
+}

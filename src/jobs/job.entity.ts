@@ -1,0 +1,66 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { JobStatus, Media } from '../webhook/magic-hour-event.types.js';
+
+/** A file Magic Hour rendered, as its payload lists it. */
+export interface JobDownload {
+  url: string;
+  expiresAt: string | null;
+}
+
+/** Why Magic Hour says a job failed. */
+export interface JobError {
+  code: string | null;
+  message: string | null;
+}
+
+/** Fields only one media has, such as a video's `width` or an image's `imageCount`. */
+export type JobDetails = Record<string, string | number | boolean>;
+
+/** One Magic Hour project as its events describe it. Its history is the `webhook_events` with its id. */
+@Entity({ name: 'jobs' })
+export class JobEntity {
+  /** Magic Hour's project id (`payload.id`). */
+  @PrimaryColumn({ type: 'text' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  media!: Media;
+
+  @Column({ name: 'project_type', type: 'text', nullable: true })
+  projectType!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  name!: string | null;
+
+  @Column({ type: 'text' })
+  status!: JobStatus;
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  downloads!: JobDownload[];
+
+  @Column({ type: 'jsonb', nullable: true })
+  error!: JobError | null;
+
+  @Column({ name: 'credits_charged', type: 'integer', nullable: true })
+  creditsCharged!: number | null;
+
+  /** What only one media has: a video's size, frame rate and span; an image's count. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  details!: JobDetails;
+
+  /** From the payload's `created_at`; the first event's arrival when Magic Hour sent none. */
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', precision: 3, nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', precision: 3, nullable: true })
+  completedAt!: Date | null;
+
+  @Column({ name: 'errored_at', type: 'timestamptz', precision: 3, nullable: true })
+  erroredAt!: Date | null;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidRequestError, JobNotFoundError } from '../common/domain.errors.js';
+import { DEFAULT_PAGE_SIZE, type ListJobsQuery } from './dto/list-jobs.query.js';
+import { toJobResponse, type JobPageResponse, type JobResponse } from './dto/job.response.js';
+import { JobRepository } from './job.repository.js';
+
+/** Encodes a keyset position as an opaque cursor. */
+export function encodeCursor(position: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
+}
+
+/** Decodes a cursor made by `encodeCursor`; throws `InvalidRequestError` for anything else. */
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      const createdAt = new Date(value[0]);
+      if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: value[1] };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidRequestError('cursor is not one this API returned');
+}
+
+/** Answers "what is the status of job X?" and lists jobs. */
+@Injectable()
+export class JobsService {
+  constructor(private readonly jobs: JobRepository) {}
+
+  /** @throws JobNotFoundError */
+  async get(id: string): Promise<JobResponse> {
+    const job = await this.jobs.findById(id);
+    if (!job) throw new JobNotFoundError(id);
+    return toJobResponse(job, await this.jobs.eventsOf([id]));
+  }
+
+  /** A page of jobs, newest first, with each job's history. */
+  async list(query: ListJobsQuery): Promise<JobPageResponse> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.jobs.list({
+      status: query.status,
+      media: query.media,
+      limit,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    });
+    const page = rows.slice(0, limit);
+    const events = await this.jobs.eventsOf(page.map((job) => job.id));
+    const last = page[page.length - 1];
+    return {
+      items: page.map((job) => toJobResponse(job, events.filter((event) => event.projectId === job.id))),
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+}
