@@ -23,7 +23,9 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error', 'warn', 'migration'],
+    // Failed queries are logged by the code that sees them, with context; TypeORM's own log would repeat
+    // them with every parameter, payloads included.
+    logging: ['warn', 'migration'],
     extra: {
       max: DATABASE_POOL_SIZE,
       connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,

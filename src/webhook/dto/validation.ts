@@ -9,6 +9,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
   Min,
   ValidateNested,
@@ -28,8 +29,11 @@ export const OptionalTimestamp = () => applyDecorators(Expose(), IsOptional(), I
 export const OptionalNumber = () =>
   applyDecorators(Expose(), IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }));
 
-/** An optional whole number >= 0 that may be null. */
-export const OptionalCount = () => applyDecorators(Expose(), IsOptional(), IsInt(), Min(0));
+/** Largest value of a Postgres `integer`, where counts are stored. */
+export const MAX_STORED_INT = 2_147_483_647;
+
+/** An optional whole number from 0 to `MAX_STORED_INT` that may be null. */
+export const OptionalCount = () => applyDecorators(Expose(), IsOptional(), IsInt(), Min(0), Max(MAX_STORED_INT));
 
 /** An optional boolean that may be null. */
 export const OptionalBoolean = () => applyDecorators(Expose(), IsOptional(), IsBoolean());

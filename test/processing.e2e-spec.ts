@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import request from 'supertest';
+import { PROCESS_ATTEMPTS, PROCESS_BACKOFF_MS, WEBHOOK_QUEUE, type WebhookJobData } from '../src/webhook/webhook.constants.js';
+import { eventBody, projectId } from './support/events.js';
+import { signedHeaders } from './support/signing.js';
+import { eventually, startApp, TEST_SECRET, type TestApp } from './support/app.js';
+
+describe('Processing through the queue (real Redis and Postgres)', () => {
+  let t: TestApp;
+  let queue: Queue<WebhookJobData>;
+
+  beforeAll(async () => {
+    t = await startApp();
+    queue = t.app.get(getQueueToken(WEBHOOK_QUEUE));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Stores an event row directly, bypassing intake, so a test can hand the worker what intake never would. */
+  async function storeEvent(type: string, payload: Record<string, unknown>): Promise<string> {
+    const [row] = await t.db.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload)
+       VALUES ($1, $2, $3, $4, 'received', $5::jsonb) RETURNING id`,
+      [`${type}:${payload.id}`, type, type.split('.')[0], payload.id, JSON.stringify(payload)],
+    );
+    return row.id;
+  }
+
+  it('queues intake events with the named attempts and exponential backoff', async () => {
+    const id = projectId();
+    const body = eventBody('video.started', id);
+    await request(t.app.getHttpServer()).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+    const [{ id: eventId }] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1`, [id]);
+    const job = await eventually(() => queue.getJob(eventId));
+    expect(job.data).toEqual({ eventId, media: 'video' });
+    expect(job.opts).toMatchObject({
+      jobId: eventId,
+      attempts: PROCESS_ATTEMPTS,
+      backoff: { type: 'exponential', delay: PROCESS_BACKOFF_MS },
+    });
+  });
+
+  it('rethrows a failure so Bull retries it, and marks the event failed after the last attempt', async () => {
+    const id = projectId();
+    // Not a number: the jobs.credits_charged column refuses it, so every attempt fails in Postgres.
+    const eventId = await storeEvent('video.completed', { id, credits_charged: 'many' });
+    await queue.add({ eventId, media: 'video' }, { jobId: eventId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+
+    const [row] = await eventually(async () => {
+      const rows = await t.db.query(`SELECT status, attempts, last_error FROM webhook_events WHERE id = $1`, [eventId]);
+      return rows[0]?.status === 'failed' ? rows : null;
+    });
+    expect(row.attempts).toBe(3);
+    expect(row.last_error).toMatch(/integer/);
+    const job = await queue.getJob(eventId);
+    expect(job?.attemptsMade).toBe(3);
+    expect(await job?.getState()).toBe('failed');
+    expect(await t.db.query(`SELECT 1 FROM jobs WHERE id = $1`, [id])).toEqual([]);
+  });
+
+  it('applies an event once even when its queue job runs again', async () => {
+    const id = projectId();
+    const eventId = await storeEvent('image.completed', { id, credits_charged: 5 });
+    await queue.add({ eventId, media: 'image' }, { jobId: eventId });
+    await eventually(async () => (await t.db.query(`SELECT status FROM webhook_events WHERE id = $1`, [eventId]))[0].status === 'processed');
+    const [before] = await t.db.query(`SELECT updated_at FROM jobs WHERE id = $1`, [id]);
+
+    // A second job for the same event, as a stalled job or a relay re-queue would make.
+    const again = await queue.add({ eventId, media: 'image' }, { jobId: `${eventId}-again` });
+    expect(await again.finished()).toBe('already-processed');
+    const [after] = await t.db.query(`SELECT updated_at FROM jobs WHERE id = $1`, [id]);
+    expect(after.updated_at).toEqual(before.updated_at);
+    expect(await t.db.query(`SELECT attempts FROM webhook_events WHERE id = $1`, [eventId])).toEqual([{ attempts: 1 }]);
+  });
+
+  it('drops a queue job whose event is not stored, without retrying', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const job = await queue.add({ eventId: missing, media: 'audio' }, { jobId: missing, attempts: 3 });
+    expect(await job.finished()).toBe('not-stored');
+    expect((await queue.getJob(missing))?.attemptsMade).toBe(0);
+  });
+});
