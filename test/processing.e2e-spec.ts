@@ -34,7 +34,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     const body = eventBody('video.started', id);
     await request(t.app.getHttpServer()).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
     const [{ id: eventId }] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1`, [id]);
-    const job = await eventually(() => queue.getJob(eventId));
+    const job = (await eventually(() => queue.getJob(eventId)))!;
     expect(job.data).toEqual({ eventId, media: 'video' });
     expect(job.opts).toMatchObject({
       jobId: eventId,

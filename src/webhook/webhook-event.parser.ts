@@ -76,8 +76,9 @@ export function storableJson(value: unknown): string | null {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const shortString = (value: unknown, max: number): string | null =>
-  typeof value === 'string' && value.length > 0 && value.length <= max ? value : null;
+/** A key part taken from an invalid body: printable ASCII only, so that any text column can hold it. */
+const keyPart = (value: unknown, max: number): string | null =>
+  typeof value === 'string' && value.length <= max && /^[\x21-\x7e]+$/.test(value) ? value : null;
 
 /**
  * Turns a raw webhook body into a `ParsedEvent`. It never throws: whatever arrives is classified,
@@ -134,8 +135,8 @@ export class WebhookEventParser {
    */
   private invalid(body: Buffer, errors: string[], stored: unknown): InvalidEvent {
     const envelope = isRecord(stored) ? stored : {};
-    const type = shortString(envelope.type, EVENT_TYPE_MAX_LENGTH);
-    const projectId = isRecord(envelope.payload) ? shortString(envelope.payload.id, PROJECT_ID_MAX_LENGTH) : null;
+    const type = keyPart(envelope.type, EVENT_TYPE_MAX_LENGTH);
+    const projectId = isRecord(envelope.payload) ? keyPart(envelope.payload.id, PROJECT_ID_MAX_LENGTH) : null;
     const eventKey =
       type !== null && projectId !== null
         ? `${type}:${projectId}`

@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsInt,
   IsISO8601,
+  Matches,
   IsNumber,
   IsObject,
   IsOptional,
@@ -22,8 +23,18 @@ import {
 export const OptionalString = (maxLength = 1000) =>
   applyDecorators(Expose(), IsOptional(), IsString(), MaxLength(maxLength));
 
-/** An optional ISO 8601 timestamp that may be null; stored as a timestamp, so it must parse. */
-export const OptionalTimestamp = () => applyDecorators(Expose(), IsOptional(), IsISO8601({ strict: true }));
+// RFC 3339: the ISO 8601 profile that `Date` and Postgres both read, with an explicit offset. Other
+// ISO 8601 forms (week dates, ordinal dates, basic format, no offset) pass IsISO8601 but not `Date`.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** An optional RFC 3339 timestamp with an offset that may be null; stored as a timestamp, so it must parse. */
+export const OptionalTimestamp = () =>
+  applyDecorators(
+    Expose(),
+    IsOptional(),
+    Matches(RFC3339, { message: ({ property }) => `${property} must be an RFC 3339 timestamp with an offset` }),
+    IsISO8601({ strict: true }),
+  );
 
 /** An optional finite number that may be null. */
 export const OptionalNumber = () =>

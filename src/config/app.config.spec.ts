@@ -1,0 +1,203 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  buildConfig,
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  loadConfig,
+  runsApi,
+  runsWorker,
+  type AppConfig,
+} from './app.config.js';
+import { InvalidEnvironmentError, validateEnv } from './env.validation.js';
+
+const configFrom = (env: Record<string, string | undefined>): AppConfig => buildConfig(validateEnv(env));
+
+/** The error `configFrom(env)` throws. */
+function refusal(env: Record<string, string | undefined>): InvalidEnvironmentError {
+  try {
+    configFrom(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    return error as InvalidEnvironmentError;
+  }
+  throw new Error(`the environment ${JSON.stringify(env)} was accepted`);
+}
+
+const PRODUCTION_READY = { NODE_ENV: 'production', MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_prod', API_KEYS: 'key-prod' };
+
+describe('buildConfig', () => {
+  it('uses the defaults for an empty environment', () => {
+    expect(configFrom({})).toEqual({
+      production: false,
+      port: 3000,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/magic_hour_webhooks',
+      redisUrl: 'redis://127.0.0.1:6379',
+      webhookSecrets: [],
+      webhookToleranceSeconds: 300,
+      apiKeys: [],
+      role: 'all',
+      queuePrefix: 'bull',
+      webhookBodyLimitBytes: 262144,
+    });
+    expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
+    expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(configFrom({ PORT: '', DATABASE_URL: '', APP_ROLE: '', MAGIC_HOUR_WEBHOOK_SECRET: '' })).toEqual(
+      configFrom({}),
+    );
+  });
+
+  it('reads every variable it knows', () => {
+    const config = configFrom({
+      NODE_ENV: 'development',
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://user:pw@db:5432/hooks',
+      REDIS_URL: 'rediss://cache:6380',
+      MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_a',
+      WEBHOOK_TOLERANCE_SECONDS: '60',
+      API_KEYS: 'k1',
+      APP_ROLE: 'worker',
+      QUEUE_PREFIX: 'test_run-1',
+      WEBHOOK_BODY_LIMIT_BYTES: '1048576',
+    });
+    expect(config).toEqual({
+      production: false,
+      port: 8080,
+      databaseUrl: 'postgresql://user:pw@db:5432/hooks',
+      redisUrl: 'rediss://cache:6380',
+      webhookSecrets: ['whsec_a'],
+      webhookToleranceSeconds: 60,
+      apiKeys: ['k1'],
+      role: 'worker',
+      queuePrefix: 'test_run-1',
+      webhookBodyLimitBytes: 1048576,
+    });
+  });
+
+  it('splits comma-separated secrets and keys, trimming them and dropping empty entries', () => {
+    const config = configFrom({ MAGIC_HOUR_WEBHOOK_SECRET: ' whsec_old , ,whsec_new,', API_KEYS: ',key-a,  key-b  ,,' });
+    expect(config.webhookSecrets).toEqual(['whsec_old', 'whsec_new']);
+    expect(config.apiKeys).toEqual(['key-a', 'key-b']);
+  });
+
+  it('turns a list of only commas and spaces into no entries (signing off, API open)', () => {
+    const config = configFrom({ MAGIC_HOUR_WEBHOOK_SECRET: ' , ', API_KEYS: ',' });
+    expect(config.webhookSecrets).toEqual([]);
+    expect(config.apiKeys).toEqual([]);
+  });
+
+  it.each([
+    ['abc', 'PORT must be an integer number'],
+    ['3000.5', 'PORT must be an integer number'],
+    ['-1', 'PORT must be an integer number'],
+    ['65536', 'PORT must not be greater than 65535'],
+  ])('rejects PORT=%s', (port, problem) => {
+    expect(refusal({ PORT: port }).message).toContain(problem);
+  });
+
+  it('rejects an unknown APP_ROLE', () => {
+    const error = refusal({ APP_ROLE: 'scheduler' });
+    expect(error.message).toMatch(/APP_ROLE must be one of the following values: api, worker, all/);
+  });
+
+  it.each([
+    ['0', 'WEBHOOK_TOLERANCE_SECONDS must not be less than 1'],
+    ['86401', 'WEBHOOK_TOLERANCE_SECONDS must not be greater than 86400'],
+    ['5m', 'WEBHOOK_TOLERANCE_SECONDS must be an integer number'],
+  ])('rejects WEBHOOK_TOLERANCE_SECONDS=%s', (value, problem) => {
+    expect(refusal({ WEBHOOK_TOLERANCE_SECONDS: value }).message).toContain(problem);
+  });
+
+  it.each(['mysql://db/hooks', 'localhost:5432', 'postgres://'])('rejects DATABASE_URL=%s', (url) => {
+    expect(refusal({ DATABASE_URL: url }).message).toContain('DATABASE_URL must be a postgres:// URL');
+  });
+
+  it('rejects other malformed variables with their own message', () => {
+    expect(refusal({ REDIS_URL: 'http://cache' }).message).toContain('REDIS_URL must be a redis:// URL');
+    expect(refusal({ QUEUE_PREFIX: 'has:colon' }).message).toContain('QUEUE_PREFIX may hold letters');
+    expect(refusal({ NODE_ENV: 'staging' }).message).toContain('NODE_ENV must be one of the following values');
+    expect(refusal({ WEBHOOK_BODY_LIMIT_BYTES: '100' }).message).toContain(
+      'WEBHOOK_BODY_LIMIT_BYTES must not be less than 1024',
+    );
+  });
+
+  it('lists every problem at once, one per line', () => {
+    const error = refusal({ PORT: 'abc', APP_ROLE: 'scheduler', DATABASE_URL: 'mysql://db' });
+    expect(error.name).toBe('InvalidEnvironmentError');
+    expect(error.message).toMatch(/^Invalid environment:\n/);
+    expect(error.message).toMatch(/^ {2}- PORT must be an integer number$/m);
+    expect(error.message).toMatch(/^ {2}- APP_ROLE must be one of the following values: api, worker, all$/m);
+    expect(error.message).toMatch(/^ {2}- DATABASE_URL must be a postgres:\/\/ URL$/m);
+  });
+
+  describe('in production', () => {
+    it('refuses to start without a webhook secret, naming it', () => {
+      const error = refusal({ NODE_ENV: 'production', API_KEYS: 'key-prod' });
+      expect(error.message).toBe('NODE_ENV=production requires MAGIC_HOUR_WEBHOOK_SECRET');
+    });
+
+    it('refuses to start without API keys, naming them', () => {
+      const error = refusal({ NODE_ENV: 'production', MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_prod' });
+      expect(error.message).toBe('NODE_ENV=production requires API_KEYS');
+    });
+
+    it('names both when both are missing', () => {
+      expect(refusal({ NODE_ENV: 'production' }).message).toBe(
+        'NODE_ENV=production requires MAGIC_HOUR_WEBHOOK_SECRET and API_KEYS',
+      );
+    });
+
+    it('counts a secret list of only commas and spaces as missing', () => {
+      const error = refusal({ ...PRODUCTION_READY, MAGIC_HOUR_WEBHOOK_SECRET: ' , ' });
+      expect(error.message).toBe('NODE_ENV=production requires MAGIC_HOUR_WEBHOOK_SECRET');
+    });
+
+    it('starts with both', () => {
+      const config = configFrom(PRODUCTION_READY);
+      expect(config.production).toBe(true);
+      expect(config.webhookSecrets).toEqual(['whsec_prod']);
+      expect(config.apiKeys).toEqual(['key-prod']);
+    });
+
+    it('does not ask for them outside production', () => {
+      expect(configFrom({ NODE_ENV: 'development' }).production).toBe(false);
+      expect(configFrom({ NODE_ENV: 'test' }).production).toBe(false);
+    });
+  });
+
+  it('ignores variables it does not know, even invalid-looking ones', () => {
+    const config = configFrom({
+      PATH: '/usr/bin',
+      HOME: '/root',
+      port: 'not-a-number',
+      DATABASE_URI: 'mysql://elsewhere',
+      UNSET: undefined,
+    });
+    expect(config).toEqual(configFrom({}));
+  });
+
+  it('ignores variables named like Object.prototype members', () => {
+    const env = { constructor: 'x', toString: 'y', hasOwnProperty: 'z', __proto__x: 'w' };
+    expect(configFrom(env)).toEqual(configFrom({}));
+    expect(configFrom({ ...env, PORT: '4000' }).port).toBe(4000);
+  });
+
+  it('loadConfig validates and builds from the given environment', () => {
+    expect(loadConfig({ PORT: '4321', APP_ROLE: 'api' })).toMatchObject({ port: 4321, role: 'api' });
+    expect(() => loadConfig({ PORT: 'x' })).toThrow(InvalidEnvironmentError);
+  });
+});
+
+describe('runsApi / runsWorker', () => {
+  it('maps each role to the parts of the service it runs', () => {
+    const roles = (role: string) => {
+      const config = configFrom({ APP_ROLE: role });
+      return [runsApi(config), runsWorker(config)];
+    };
+    expect(roles('all')).toEqual([true, true]);
+    expect(roles('api')).toEqual([true, false]);
+    expect(roles('worker')).toEqual([false, true]);
+  });
+});

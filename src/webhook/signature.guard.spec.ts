@@ -1,0 +1,150 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { type ExecutionContext, HttpStatus, Logger, UnauthorizedException } from '@nestjs/common';
+import { signedHeaders } from '../../test/support/signing.js';
+import { buildConfig } from '../config/app.config.js';
+import { validateEnv } from '../config/env.validation.js';
+import { SignatureGuard } from './signature.guard.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
+
+const SECRET = 'whsec_guard_test';
+const BODY = '{"type":"video.started","payload":{"id":"cguard"}}';
+
+interface FakeRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  ip: string;
+  webhookSigned?: boolean;
+}
+
+const guardWith = (env: Record<string, string>) => new SignatureGuard(buildConfig(validateEnv(env)));
+
+const contextFor = (request: FakeRequest) =>
+  ({ switchToHttp: () => ({ getRequest: () => request }) }) as unknown as ExecutionContext;
+
+const now = () => Math.floor(Date.now() / 1000);
+
+const NO_BODY = Symbol('no body');
+
+/** A request carrying `body` (the raw bytes of BODY unless given; `NO_BODY` for none at all). */
+function request(headers: FakeRequest['headers'], body: unknown = Buffer.from(BODY)): FakeRequest {
+  return body === NO_BODY ? { headers, ip: '203.0.113.7' } : { headers, body, ip: '203.0.113.7' };
+}
+
+/** Runs the guard, returning the exception it throws. */
+function refusal(sut: SignatureGuard, req: FakeRequest): UnauthorizedException {
+  try {
+    sut.canActivate(contextFor(req));
+  } catch (error) {
+    return error as UnauthorizedException;
+  }
+  throw new Error('the guard let the request through');
+}
+
+describe(SignatureGuard.name, () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  describe('with signing off (no secret configured)', () => {
+    const sut = guardWith({});
+
+    it('lets an unsigned request through and marks it unsigned', () => {
+      const req = request({});
+      expect(sut.canActivate(contextFor(req))).toBe(true);
+      expect(req.webhookSigned).toBe(false);
+    });
+
+    it('lets even a badly signed request through, marked unsigned', () => {
+      const req = request({ [SIGNATURE_HEADER]: 'f'.repeat(64), [TIMESTAMP_HEADER]: '1' });
+      expect(sut.canActivate(contextFor(req))).toBe(true);
+      expect(req.webhookSigned).toBe(false);
+    });
+
+    it('treats a missing body as an empty buffer', () => {
+      const req = request({}, NO_BODY);
+      sut.canActivate(contextFor(req));
+      expect(Buffer.isBuffer(req.body)).toBe(true);
+      expect((req.body as Buffer).length).toBe(0);
+    });
+  });
+
+  describe('with a secret configured', () => {
+    const sut = guardWith({ MAGIC_HOUR_WEBHOOK_SECRET: SECRET });
+
+    it('lets a well signed request through and marks it signed', () => {
+      const req = request(signedHeaders(BODY, SECRET));
+      expect(sut.canActivate(contextFor(req))).toBe(true);
+      expect(req.webhookSigned).toBe(true);
+    });
+
+    it('accepts either of two rotated secrets', () => {
+      const rotating = guardWith({ MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_old, whsec_new' });
+      for (const secret of ['whsec_old', 'whsec_new']) {
+        const req = request(signedHeaders(BODY, secret));
+        expect(rotating.canActivate(contextFor(req))).toBe(true);
+        expect(req.webhookSigned).toBe(true);
+      }
+      expect(refusal(rotating, request(signedHeaders(BODY, SECRET)))).toBeInstanceOf(UnauthorizedException);
+    });
+
+    it('refuses a bad signature with a 401 that says why', () => {
+      const req = request(signedHeaders(BODY, 'whsec_wrong'));
+      const error = refusal(sut, req);
+      expect(error).toBeInstanceOf(UnauthorizedException);
+      expect(error.getStatus()).toBe(HttpStatus.UNAUTHORIZED);
+      expect(error.getResponse()).toMatchObject({
+        statusCode: 401,
+        message: 'Invalid webhook signature: signature does not match',
+      });
+      expect(req.webhookSigned).toBeUndefined();
+    });
+
+    it('refuses a signed body that was changed', () => {
+      const req = request(signedHeaders(BODY, SECRET), Buffer.from(BODY.replace('cguard', 'cguarD')));
+      expect(refusal(sut, req).getStatus()).toBe(401);
+    });
+
+    it('refuses a request without signature headers', () => {
+      expect(refusal(sut, request({})).message).toBe('Invalid webhook signature: missing signature header');
+    });
+
+    it('refuses a signature older than the configured tolerance', () => {
+      const strict = guardWith({ MAGIC_HOUR_WEBHOOK_SECRET: SECRET, WEBHOOK_TOLERANCE_SECONDS: '60' });
+      const req = request(signedHeaders(BODY, SECRET, now() - 120));
+      expect(refusal(strict, req).message).toBe('Invalid webhook signature: timestamp is outside the allowed tolerance');
+      expect(sut.canActivate(contextFor(request(signedHeaders(BODY, SECRET, now() - 120))))).toBe(true);
+    });
+
+    it('refuses a signature header given twice (as an array), even with the right value', () => {
+      const headers = signedHeaders(BODY, SECRET);
+      const req = request({ ...headers, [SIGNATURE_HEADER]: [headers[SIGNATURE_HEADER], headers[SIGNATURE_HEADER]] });
+      expect(refusal(sut, req).message).toBe('Invalid webhook signature: signature is not 64 hex characters');
+    });
+
+    it('refuses a timestamp header given twice (as an array)', () => {
+      const headers = signedHeaders(BODY, SECRET);
+      const req = request({ ...headers, [TIMESTAMP_HEADER]: [headers[TIMESTAMP_HEADER], headers[TIMESTAMP_HEADER]] });
+      expect(refusal(sut, req).message).toBe('Invalid webhook signature: timestamp is not a whole number of seconds');
+    });
+
+    it('refuses duplicate signature headers joined by Node into one string', () => {
+      const headers = signedHeaders(BODY, SECRET);
+      const req = request({ ...headers, [SIGNATURE_HEADER]: `${headers[SIGNATURE_HEADER]}, ${headers[SIGNATURE_HEADER]}` });
+      expect(refusal(sut, req).getStatus()).toBe(401);
+    });
+
+    it('treats a missing body as an empty buffer, checked against the signature of no bytes', () => {
+      const req = request(signedHeaders('', SECRET), NO_BODY);
+      expect(sut.canActivate(contextFor(req))).toBe(true);
+      expect(req.webhookSigned).toBe(true);
+      expect(req.body).toEqual(Buffer.alloc(0));
+
+      const notEmpty = request(signedHeaders(BODY, SECRET), NO_BODY);
+      expect(refusal(sut, notEmpty).message).toBe('Invalid webhook signature: signature does not match');
+    });
+
+    it('treats a body already parsed to an object (not raw bytes) as empty, so it cannot pass', () => {
+      const req = request(signedHeaders(BODY, SECRET), JSON.parse(BODY));
+      expect(refusal(sut, req).getStatus()).toBe(401);
+      expect(req.body).toEqual(Buffer.alloc(0));
+    });
+  });
+});
