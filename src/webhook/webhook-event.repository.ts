@@ -22,24 +22,42 @@ export class WebhookEventRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Stores an event unless one with the same key is stored already. The unique key decides, never a
-   * lookup first, so concurrent deliveries of one event store it once. Returns the new row's id, or
-   * `null` for a duplicate.
+   * Stores events whose key is not stored yet, in one statement; `rows` must have distinct keys. The
+   * unique key decides, never a lookup first, so concurrent deliveries of one event store it once.
+   * Events to be processed are marked queued at once (intake queues them right after); intake clears
+   * the mark if the queue refuses them. Returns the id of each stored row by its key; a key not in
+   * the map was a duplicate.
    */
-  async insert(event: NewWebhookEvent): Promise<string | null> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+  async insertMany(rows: readonly NewWebhookEvent[]): Promise<Map<string, string>> {
+    const stored: Array<{ id: string; event_key: string }> = await this.dataSource.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, enqueued_at)
+       SELECT key, type, media, project_id, status, payload::jsonb, last_error,
+              CASE WHEN status = 'received' THEN now() END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS incoming(key, type, media, project_id, status, payload, last_error)
        ON CONFLICT (event_key) DO NOTHING
-       RETURNING id`,
-      [event.eventKey, event.type, event.media, event.projectId, event.status, event.payloadJson, event.lastError],
+       RETURNING id, event_key`,
+      [
+        rows.map((row) => row.eventKey),
+        rows.map((row) => row.type),
+        rows.map((row) => row.media),
+        rows.map((row) => row.projectId),
+        rows.map((row) => row.status),
+        rows.map((row) => row.payloadJson),
+        rows.map((row) => row.lastError),
+      ],
     );
-    return rows.length > 0 ? rows[0].id : null;
+    return new Map(stored.map((row) => [row.event_key, row.id]));
   }
 
   /** Notes that these events were handed to the queue, so that the relay leaves them alone. */
   async markEnqueued(eventIds: readonly string[]): Promise<void> {
     await this.dataSource.query(`UPDATE webhook_events SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, [eventIds]);
+  }
+
+  /** Notes that these events did not reach the queue, so that the relay queues them. */
+  async clearEnqueued(eventIds: readonly string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE webhook_events SET enqueued_at = NULL WHERE id = ANY($1::uuid[])`, [eventIds]);
   }
 
   /**

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InvalidWebhookError, StorageUnavailableError } from '../common/domain.errors.js';
+import { InvalidWebhookError } from '../common/domain.errors.js';
 import { WebhookEventParser } from './webhook-event.parser.js';
-import { WebhookEventQueue } from './webhook-event.queue.js';
-import { WebhookEventRepository, type NewWebhookEvent } from './webhook-event.repository.js';
+import type { NewWebhookEvent } from './webhook-event.repository.js';
+import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
 
 /** The answer to a webhook delivery, once the event is stored. */
 export interface IntakeResult {
@@ -16,8 +16,9 @@ export interface IntakeResult {
 }
 
 /**
- * Takes a webhook body, classifies it, stores it in the inbox and hands it to the queue. An event is
- * answered 2xx only once Postgres has it; Redis being away does not fail the delivery.
+ * Takes a webhook body, classifies it, and has it stored in the inbox and queued (grouped with
+ * concurrent deliveries). An event is answered 2xx only once Postgres has it; Redis being away does
+ * not fail the delivery.
  */
 @Injectable()
 export class WebhookIntakeService {
@@ -25,8 +26,7 @@ export class WebhookIntakeService {
 
   constructor(
     private readonly parser: WebhookEventParser,
-    private readonly events: WebhookEventRepository,
-    private readonly queue: WebhookEventQueue,
+    private readonly batcher: WebhookIntakeBatcher,
   ) {}
 
   /**
@@ -50,15 +50,8 @@ export class WebhookIntakeService {
       lastError: event.kind === 'invalid' ? event.errors.join('; ') : null,
     };
 
-    let id: string | null;
-    try {
-      id = await this.events.insert(row);
-    } catch (error) {
-      this.logger.error(`Could not store event ${row.eventKey}: ${(error as Error).message}`);
-      throw new StorageUnavailableError(error);
-    }
-
-    if (id === null) return { received: true, duplicate: true };
+    const { duplicate } = await this.batcher.store(row);
+    if (duplicate) return { received: true, duplicate: true };
     if (event.kind === 'invalid') {
       this.logger.warn(`Quarantined event ${row.eventKey}: ${row.lastError}`);
       return { received: true, duplicate: false, quarantined: true };
@@ -66,10 +59,6 @@ export class WebhookIntakeService {
     if (event.kind === 'unknown') {
       this.logger.log(`Ignored event ${row.eventKey} of unknown type ${row.type}`);
       return { received: true, duplicate: false, ignored: true };
-    }
-    if (await this.queue.enqueue([{ eventId: id, media: event.media }])) {
-      // Not awaited: if this note is lost, the relay queues the event again, which is harmless.
-      this.events.markEnqueued([id]).catch(() => undefined);
     }
     return { received: true, duplicate: false };
   }

@@ -19,12 +19,17 @@ export const ENQUEUE_TIMEOUT_MS = 1000;
 /** Cap on the delay between attempts to reconnect to Redis. */
 export const REDIS_MAX_RECONNECT_DELAY_MS = 2000;
 
+/** Most events intake stores in one statement. */
+export const INTAKE_BATCH_MAX = 500;
+/** Intake batches written at once; further requests gather into the next batch meanwhile. */
+export const INTAKE_BATCHES_IN_FLIGHT = 4;
+
 /** How often the relay looks for stored events that never reached the queue. */
 export const RELAY_INTERVAL_MS = 2000;
 /** An event younger than this is left to intake, which may still be enqueueing it. */
 export const RELAY_GRACE_MS = 3000;
 /** An event queued this long ago and still unprocessed is queued again (Redis may have lost it). */
-export const RELAY_REQUEUE_AFTER_MS = 10 * 60 * 1000;
+export const RELAY_REQUEUE_AFTER_MS = 2 * 60 * 1000;
 /** Events the relay hands to the queue per batch. */
 export const RELAY_BATCH_SIZE = 500;
 

@@ -8,6 +8,7 @@ import { WebhookEventParser } from './webhook-event.parser.js';
 import { WebhookEventProcessor } from './webhook-event.processor.js';
 import { WebhookEventRelay } from './webhook-event.relay.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
+import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
 import { WebhookQueueModule } from './webhook-queue.module.js';
 import { WebhookController } from './webhook.controller.js';
@@ -25,7 +26,7 @@ export interface WebhookModuleOptions {
 export class WebhookModule {
   static register(options: WebhookModuleOptions): DynamicModule {
     const providers: Provider[] = [WebhookEventRepository];
-    if (options.api) providers.push(WebhookEventParser, WebhookIntakeService, SignatureGuard);
+    if (options.api) providers.push(WebhookEventParser, WebhookIntakeBatcher, WebhookIntakeService, SignatureGuard);
     if (options.worker) {
       providers.push(VideoEventService, ImageEventService, AudioEventService, WebhookEventProcessor, WebhookEventRelay);
     }

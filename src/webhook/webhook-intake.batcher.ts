@@ -1,0 +1,90 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { StorageUnavailableError } from '../common/domain.errors.js';
+import type { Media } from './magic-hour-event.types.js';
+import { WebhookEventQueue } from './webhook-event.queue.js';
+import { WebhookEventRepository, type NewWebhookEvent } from './webhook-event.repository.js';
+import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT } from './webhook.constants.js';
+
+/** What became of one stored event. */
+export interface StoreOutcome {
+  /** Another delivery with the same key was stored first (in an earlier batch or this one). */
+  duplicate: boolean;
+}
+
+interface Waiting {
+  row: NewWebhookEvent;
+  resolve(outcome: StoreOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for intake. Requests that arrive together are stored with one multi-row
+ * `INSERT ... ON CONFLICT DO NOTHING` (one transaction, one WAL flush) and queued with one `addBulk`;
+ * each request is answered when its batch has committed. At low load a batch is one request and
+ * nothing waits; under load the batches grow by themselves while earlier ones are in flight.
+ */
+@Injectable()
+export class WebhookIntakeBatcher {
+  private readonly logger = new Logger(WebhookIntakeBatcher.name);
+  private waiting: Waiting[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly events: WebhookEventRepository,
+    private readonly queue: WebhookEventQueue,
+  ) {}
+
+  /**
+   * Stores the event (once per key) and, when it is to be processed, hands it to the queue.
+   * @throws StorageUnavailableError when Postgres could not store the batch
+   */
+  store(row: NewWebhookEvent): Promise<StoreOutcome> {
+    return new Promise<StoreOutcome>((resolve, reject) => {
+      this.waiting.push({ row, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.waiting.length > 0 && this.inFlight < INTAKE_BATCHES_IN_FLIGHT) {
+      const batch = this.waiting.length <= INTAKE_BATCH_MAX ? this.waiting : this.waiting.slice(0, INTAKE_BATCH_MAX);
+      this.waiting = this.waiting.length <= INTAKE_BATCH_MAX ? [] : this.waiting.slice(INTAKE_BATCH_MAX);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async write(batch: Waiting[]): Promise<void> {
+    // One row per key: the first request of a key in the batch stores it, the others are duplicates.
+    const firstOfKey = new Map<string, Waiting>();
+    for (const waiting of batch) {
+      if (!firstOfKey.has(waiting.row.eventKey)) firstOfKey.set(waiting.row.eventKey, waiting);
+    }
+    let inserted: Map<string, string>;
+    try {
+      inserted = await this.events.insertMany([...firstOfKey.values()].map((waiting) => waiting.row));
+    } catch (error) {
+      this.logger.error(`Could not store ${batch.length} event(s): ${(error as Error).message}`);
+      const failure = new StorageUnavailableError(error);
+      for (const waiting of batch) waiting.reject(failure);
+      return;
+    }
+
+    const toQueue: Array<{ eventId: string; media: Media }> = [];
+    for (const [key, id] of inserted) {
+      const row = firstOfKey.get(key)!.row;
+      if (row.status === 'received') toQueue.push({ eventId: id, media: row.media as Media });
+    }
+    if (toQueue.length > 0 && !(await this.queue.enqueue(toQueue))) {
+      // Stored but not queued: clear the optimistic mark so the relay picks them up soon.
+      await this.events.clearEnqueued(toQueue.map((event) => event.eventId)).catch(() => undefined);
+    }
+    for (const waiting of batch) {
+      const stored = firstOfKey.get(waiting.row.eventKey) === waiting && inserted.has(waiting.row.eventKey);
+      waiting.resolve({ duplicate: !stored });
+    }
+  }
+}
