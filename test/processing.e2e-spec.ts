@@ -35,7 +35,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     await request(t.app.getHttpServer()).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
     const [{ id: eventId }] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1`, [id]);
     const job = (await eventually(() => queue.getJob(eventId)))!;
-    expect(job.data).toEqual({ eventId, media: 'video' });
+    expect(job.data).toEqual({ events: [{ eventId, media: 'video' }] });
     expect(job.opts).toMatchObject({
       jobId: eventId,
       attempts: PROCESS_ATTEMPTS,
@@ -47,7 +47,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     const id = projectId();
     // Not a number: the jobs.credits_charged column refuses it, so every attempt fails in Postgres.
     const eventId = await storeEvent('video.completed', { id, credits_charged: 'many' });
-    await queue.add({ eventId, media: 'video' }, { jobId: eventId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+    await queue.add({ events: [{ eventId, media: 'video' }] }, { jobId: eventId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
 
     const [row] = await eventually(async () => {
       const rows = await t.db.query(`SELECT status, attempts, last_error FROM webhook_events WHERE id = $1`, [eventId]);
@@ -64,22 +64,52 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
   it('applies an event once even when its queue job runs again', async () => {
     const id = projectId();
     const eventId = await storeEvent('image.completed', { id, credits_charged: 5 });
-    await queue.add({ eventId, media: 'image' }, { jobId: eventId });
+    await queue.add({ events: [{ eventId, media: 'image' }] }, { jobId: eventId });
     await eventually(async () => (await t.db.query(`SELECT status FROM webhook_events WHERE id = $1`, [eventId]))[0].status === 'processed');
     const [before] = await t.db.query(`SELECT updated_at FROM jobs WHERE id = $1`, [id]);
 
     // A second job for the same event, as a stalled job or a relay re-queue would make.
-    const again = await queue.add({ eventId, media: 'image' }, { jobId: `${eventId}-again` });
-    expect(await again.finished()).toBe('already-processed');
+    const again = await queue.add({ events: [{ eventId, media: 'image' }] }, { jobId: `${eventId}-again` });
+    expect(await again.finished()).toEqual({ applied: 0, skipped: 1 });
     const [after] = await t.db.query(`SELECT updated_at FROM jobs WHERE id = $1`, [id]);
     expect(after.updated_at).toEqual(before.updated_at);
     expect(await t.db.query(`SELECT attempts FROM webhook_events WHERE id = $1`, [eventId])).toEqual([{ attempts: 1 }]);
   });
 
-  it('drops a queue job whose event is not stored, without retrying', async () => {
+  it('skips a queued event that is not stored, without retrying', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
-    const job = await queue.add({ eventId: missing, media: 'audio' }, { jobId: missing, attempts: 3 });
-    expect(await job.finished()).toBe('not-stored');
+    const job = await queue.add({ events: [{ eventId: missing, media: 'audio' }] }, { jobId: missing, attempts: 3 });
+    expect(await job.finished()).toEqual({ applied: 0, skipped: 1 });
     expect((await queue.getJob(missing))?.attemptsMade).toBe(0);
+  });
+
+  it('applies a batch in one go, isolates a bad event, and retries only that one', async () => {
+    const good = [projectId(), projectId(), projectId()];
+    const bad = projectId();
+    const ids = [
+      await storeEvent('video.started', { id: good[0] }),
+      await storeEvent('video.completed', { id: good[0], credits_charged: 7 }),
+      await storeEvent('image.completed', { id: good[1] }),
+      await storeEvent('audio.errored', { id: good[2], error: { code: 'x', message: 'y' } }),
+      await storeEvent('video.completed', { id: bad, credits_charged: 'many' }),
+    ];
+    const media = ['video', 'video', 'image', 'audio', 'video'] as const;
+    const job = await queue.add(
+      { events: ids.map((eventId, i) => ({ eventId, media: media[i] })) },
+      { jobId: 'batch-test', attempts: 2, backoff: { type: 'fixed', delay: 100 } },
+    );
+    await eventually(async () => (await job.getState()) === 'failed' || null);
+    const statuses = await t.db.query(`SELECT id, status, attempts FROM webhook_events WHERE id = ANY($1::uuid[])`, [ids]);
+    const byId = new Map(statuses.map((row: { id: string }) => [row.id, row]));
+    for (const id of ids.slice(0, 4)) expect(byId.get(id)).toMatchObject({ status: 'processed', attempts: 1 });
+    expect(byId.get(ids[4])).toMatchObject({ status: 'failed', attempts: 2 });
+    const jobs = await t.db.query(`SELECT id, status, credits_charged FROM jobs WHERE id = ANY($1::text[]) ORDER BY id`, [[...good, bad]]);
+    expect(jobs).toEqual(
+      [
+        { id: good[0], status: 'complete', credits_charged: 7 },
+        { id: good[1], status: 'complete', credits_charged: null },
+        { id: good[2], status: 'error', credits_charged: null },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
   });
 });

@@ -1,13 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { EventNotFoundError } from '../common/domain.errors.js';
-import { actionOf, isKnownEventType, type EventStatus, type JobStatus, type Media } from '../webhook/magic-hour-event.types.js';
+import {
+  actionOf,
+  isKnownEventType,
+  type EventStatus,
+  type JobStatus,
+  type MagicHourEventType,
+  type Media,
+} from '../webhook/magic-hour-event.types.js';
 import { JobEntity } from './job.entity.js';
 import { applyEvent, type JobSnapshot, type JobState } from './job-transition.js';
 
-/** What became of an attempt to apply an event. */
-export type ApplyOutcome = 'applied' | 'already-processed';
+/** What became of applying a batch of events. */
+export interface ApplyResult {
+  /** Events applied now. */
+  applied: number;
+  /** Events already processed (or not stored): nothing to do. */
+  skipped: number;
+  /** Events that could not be applied, with why; the rest of the batch was applied without them. */
+  failed: Array<{ eventId: string; error: Error }>;
+}
 
 /** One entry of a job's event history. */
 export interface JobEventRecord {
@@ -31,10 +44,44 @@ interface EventRow {
   type: string;
   media: Media;
   project_id: string;
-  status: EventStatus;
   payload: unknown;
   received_at: Date;
 }
+
+interface JobRow {
+  id: string;
+  media: Media;
+  project_type: string | null;
+  name: string | null;
+  status: JobStatus;
+  downloads: JobState['downloads'];
+  error: JobState['error'];
+  credits_charged: number | null;
+  details: JobState['details'];
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  errored_at: Date | null;
+  inserted: boolean;
+}
+
+const toState = (row: JobRow): JobState => ({
+  id: row.id,
+  media: row.media,
+  projectType: row.project_type,
+  name: row.name,
+  status: row.status,
+  downloads: row.downloads,
+  error: row.error,
+  creditsCharged: row.credits_charged,
+  details: row.details,
+  createdAt: row.created_at,
+  startedAt: row.started_at,
+  completedAt: row.completed_at,
+  erroredAt: row.errored_at,
+});
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /** The `jobs` table: applying events to it, and reading it with its event history. */
 @Injectable()
@@ -42,49 +89,110 @@ export class JobRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Applies a stored event to its job and marks the event processed, in one transaction. The event row
-   * is locked first, so concurrent or repeated attempts apply it once; the job row is created (or
-   * locked) before it is read, so two events of one job never overwrite each other.
+   * Applies stored events to their jobs and marks them processed, all in one transaction. Should that
+   * fail, each event is tried in a transaction of its own, so one bad event cannot hold back the rest.
+   * Events already processed, or not stored, are skipped: applying an event twice changes nothing.
    *
-   * @param toSnapshot reads the event's payload into what it says about the job (per media)
-   * @throws EventNotFoundError when the event is not stored
+   * @param toSnapshot reads an event's payload into what it says about its job (per media)
    */
-  async applyEvent(eventId: string, toSnapshot: (payload: unknown) => JobSnapshot): Promise<ApplyOutcome> {
+  async applyEvents(eventIds: readonly string[], toSnapshot: (payload: unknown) => JobSnapshot): Promise<ApplyResult> {
+    try {
+      const applied = await this.applyInTransaction(eventIds, toSnapshot);
+      return { applied, skipped: eventIds.length - applied, failed: [] };
+    } catch (error) {
+      if (eventIds.length === 1) return { applied: 0, skipped: 0, failed: [{ eventId: eventIds[0], error: asError(error) }] };
+    }
+    const result: ApplyResult = { applied: 0, skipped: 0, failed: [] };
+    for (const eventId of eventIds) {
+      try {
+        const applied = await this.applyInTransaction([eventId], toSnapshot);
+        result.applied += applied;
+        result.skipped += 1 - applied;
+      } catch (error) {
+        result.failed.push({ eventId, error: asError(error) });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * One transaction: lock the events still to process (in id order), create or lock their jobs (in id
+   * order, so concurrent batches cannot deadlock), apply each job's events in arrival order, write the
+   * jobs and mark the events processed. Returns how many events it applied.
+   */
+  private applyInTransaction(eventIds: readonly string[], toSnapshot: (payload: unknown) => JobSnapshot): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const [event]: EventRow[] = await manager.query(
-        `SELECT id, type, media, project_id, status, payload, received_at
-           FROM webhook_events WHERE id = $1 FOR UPDATE`,
-        [eventId],
+      const events: EventRow[] = await manager.query(
+        `SELECT id, type, media, project_id, payload, received_at FROM webhook_events
+          WHERE id = ANY($1::uuid[]) AND status IN ('received', 'failed')
+          ORDER BY id FOR UPDATE`,
+        [eventIds],
       );
-      if (!event) throw new EventNotFoundError(eventId);
-      if (event.status !== 'received' && event.status !== 'failed') return 'already-processed';
-      if (!isKnownEventType(event.type)) {
-        throw new Error(`Event ${eventId} has type ${event.type}, which cannot be applied to a job`);
+      if (events.length === 0) return 0;
+      for (const event of events) {
+        if (!isKnownEventType(event.type)) {
+          throw new Error(`Event ${event.id} has type ${event.type}, which cannot be applied to a job`);
+        }
+      }
+      events.sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || a.id.localeCompare(b.id));
+
+      // A new job starts from its first event; an existing one is locked as it is.
+      const firstEventOf = new Map<string, EventRow>();
+      for (const event of events) if (!firstEventOf.has(event.project_id)) firstEventOf.set(event.project_id, event);
+      const jobIds = [...firstEventOf.keys()].sort();
+      const rows: JobRow[] = await manager.query(
+        `INSERT INTO jobs (id, media, status, created_at, updated_at)
+         SELECT id, media, 'rendering', created_at, created_at
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS incoming(id, media, created_at)
+         ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+         RETURNING *, (xmax = 0) AS inserted`,
+        [jobIds, jobIds.map((id) => firstEventOf.get(id)!.media), jobIds.map((id) => firstEventOf.get(id)!.received_at)],
+      );
+      const jobs = new Map<string, JobState | null>(rows.map((row) => [row.id, row.inserted ? null : toState(row)]));
+
+      for (const event of events) {
+        const next = applyEvent(
+          jobs.get(event.project_id) ?? null,
+          { projectId: event.project_id, media: event.media, action: actionOf(event.type as MagicHourEventType), receivedAt: event.received_at },
+          toSnapshot(event.payload),
+        );
+        jobs.set(event.project_id, next);
       }
 
-      const created: Array<{ id: string }> = await manager.query(
-        `INSERT INTO jobs (id, media, status, created_at, updated_at) VALUES ($1, $2, 'rendering', $3, $3)
-         ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [event.project_id, event.media, event.received_at],
+      const updated = [...jobs.values()].filter((job): job is JobState => job !== null);
+      await manager.query(
+        `UPDATE jobs AS job SET
+           project_type = u.project_type, name = u.name, status = u.status, downloads = u.downloads::jsonb,
+           error = u.error::jsonb, credits_charged = u.credits_charged, details = u.details::jsonb,
+           created_at = u.created_at, started_at = u.started_at, completed_at = u.completed_at,
+           errored_at = u.errored_at, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                     $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+           AS u(id, project_type, name, status, downloads, error, credits_charged, details,
+                created_at, started_at, completed_at, errored_at)
+         WHERE job.id = u.id`,
+        [
+          updated.map((job) => job.id),
+          updated.map((job) => job.projectType),
+          updated.map((job) => job.name),
+          updated.map((job) => job.status),
+          updated.map((job) => JSON.stringify(job.downloads)),
+          updated.map((job) => (job.error === null ? null : JSON.stringify(job.error))),
+          updated.map((job) => job.creditsCharged),
+          updated.map((job) => JSON.stringify(job.details)),
+          updated.map((job) => job.createdAt),
+          updated.map((job) => job.startedAt),
+          updated.map((job) => job.completedAt),
+          updated.map((job) => job.erroredAt),
+        ],
       );
-      const current =
-        created.length > 0
-          ? null
-          : await manager.findOne(JobEntity, { where: { id: event.project_id }, lock: { mode: 'pessimistic_write' } });
-
-      const next: JobState = applyEvent(
-        current,
-        { projectId: event.project_id, media: event.media, action: actionOf(event.type), receivedAt: event.received_at },
-        toSnapshot(event.payload),
-      );
-      await manager.update(JobEntity, { id: next.id }, { ...next, updatedAt: new Date() });
       await manager.query(
         `UPDATE webhook_events
             SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL
-          WHERE id = $1`,
-        [eventId],
+          WHERE id = ANY($1::uuid[])`,
+        [events.map((event) => event.id)],
       );
-      return 'applied';
+      return events.length;
     });
   }
 

@@ -1,7 +1,7 @@
 import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
-import { EventNotFoundError } from '../common/domain.errors.js';
+import type { ApplyResult } from '../jobs/job.repository.js';
 import type { Media } from './magic-hour-event.types.js';
 import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
@@ -10,10 +10,23 @@ import { VideoEventService } from './media/video-event.service.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
 import { WEBHOOK_QUEUE, WORKER_CONCURRENCY, type WebhookJobData } from './webhook.constants.js';
 
+/** What one queue job did, as Bull records it for a completed job. */
+export interface ProcessSummary {
+  applied: number;
+  skipped: number;
+}
+
+/** Thrown when some events of a queue job failed, so that Bull retries the job (only those re-run). */
+export class EventsFailedError extends Error {
+  constructor(failed: ApplyResult['failed'], total: number) {
+    super(`${failed.length} of ${total} event(s) failed; first: ${failed[0].error.message}`);
+  }
+}
+
 /**
- * The queue's one consumer: hands each event to its media's service. Failures are recorded and
- * rethrown so that Bull retries them with backoff; the last failure marks the event `failed`. Only an
- * event that is not stored at all is dropped, since no retry can help it.
+ * The queue's one consumer: hands each job's events to their media's service. Failed events are
+ * recorded and the job rethrown so that Bull retries it with backoff; on a retry the events already
+ * processed are skipped, so only the failed ones run again. After the last attempt they are `failed`.
  */
 @Processor(WEBHOOK_QUEUE)
 export class WebhookEventProcessor {
@@ -30,22 +43,35 @@ export class WebhookEventProcessor {
   }
 
   @Process({ concurrency: WORKER_CONCURRENCY })
-  async process(job: Job<WebhookJobData>): Promise<string> {
-    const { eventId, media } = job.data;
-    try {
-      const service = this.services.get(media);
-      if (!service) throw new Error(`No service processes ${media} events`);
-      return await service.process(eventId);
-    } catch (error) {
-      if (error instanceof EventNotFoundError) {
-        this.logger.warn(`${error.message}; dropping its queue job`);
-        return 'not-stored';
-      }
-      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const message = error instanceof Error ? error.message : String(error);
-      this.logger.error(`Event ${eventId} failed (attempt ${job.attemptsMade + 1}${final ? ', last' : ''}): ${message}`);
-      await this.events.recordFailure(eventId, message, final).catch(() => undefined);
-      throw error;
+  async process(job: Job<WebhookJobData>): Promise<ProcessSummary> {
+    const byMedia = new Map<Media, string[]>();
+    for (const { eventId, media } of job.data.events) {
+      byMedia.set(media, [...(byMedia.get(media) ?? []), eventId]);
     }
+    const results = await Promise.all(
+      [...byMedia].map(([media, eventIds]) => {
+        const service = this.services.get(media);
+        if (!service) {
+          const error = new Error(`No service processes ${media} events`);
+          return { applied: 0, skipped: 0, failed: eventIds.map((eventId) => ({ eventId, error })) };
+        }
+        return service.process(eventIds);
+      }),
+    );
+    const summary = { applied: 0, skipped: 0 };
+    const failed: ApplyResult['failed'] = [];
+    for (const result of results) {
+      summary.applied += result.applied;
+      summary.skipped += result.skipped;
+      failed.push(...result.failed);
+    }
+    if (failed.length === 0) return summary;
+
+    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    for (const { eventId, error } of failed) {
+      this.logger.error(`Event ${eventId} failed (attempt ${job.attemptsMade + 1}${final ? ', last' : ''}): ${error.message}`);
+      await this.events.recordFailure(eventId, error.message, final).catch(() => undefined);
+    }
+    throw new EventsFailedError(failed, job.data.events.length);
   }
 }

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { createHash } from 'node:crypto';
 import {
   ENQUEUE_TIMEOUT_MS,
   KEEP_COMPLETED_JOBS,
@@ -8,6 +9,8 @@ import {
   PROCESS_ATTEMPTS,
   PROCESS_BACKOFF_MS,
   WEBHOOK_QUEUE,
+  QUEUE_BATCH_MAX,
+  type QueuedEvent,
   type WebhookJobData,
 } from './webhook.constants.js';
 
@@ -65,33 +68,42 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Hands stored events to the worker. The Bull job id is the event id, so handing over the same event
-   * twice queues it once while the first is still in Redis. Returns whether Redis took them all.
+   * Hands stored events to the worker as one queue job per batch of up to `QUEUE_BATCH_MAX`. The job
+   * id is derived from the event ids (the event id itself for a single event), so handing over the
+   * same batch twice queues it once while the first is still in Redis; Postgres decides the rest.
+   * Returns whether Redis took them all.
    */
-  async enqueue(events: readonly WebhookJobData[]): Promise<boolean> {
+  async enqueue(events: readonly QueuedEvent[]): Promise<boolean> {
     if (events.length === 0) return true;
     if (!this.isConnected()) return false;
+    const jobs = [];
+    for (let start = 0; start < events.length; start += QUEUE_BATCH_MAX) {
+      const batch = events.slice(start, start + QUEUE_BATCH_MAX);
+      jobs.push({
+        data: { events: batch },
+        opts: {
+          jobId: jobIdOf(batch),
+          attempts: PROCESS_ATTEMPTS,
+          backoff: { type: 'exponential', delay: PROCESS_BACKOFF_MS },
+          removeOnComplete: KEEP_COMPLETED_JOBS,
+          removeOnFail: KEEP_FAILED_JOBS,
+        },
+      });
+    }
     try {
-      await withTimeout(
-        this.queue.addBulk(
-          events.map(({ eventId, media }) => ({
-            data: { eventId, media },
-            opts: {
-              jobId: eventId,
-              attempts: PROCESS_ATTEMPTS,
-              backoff: { type: 'exponential', delay: PROCESS_BACKOFF_MS },
-              removeOnComplete: KEEP_COMPLETED_JOBS,
-              removeOnFail: KEEP_FAILED_JOBS,
-            },
-          })),
-        ),
-        ENQUEUE_TIMEOUT_MS,
-        'Enqueue',
-      );
+      await withTimeout(this.queue.addBulk(jobs), ENQUEUE_TIMEOUT_MS, 'Enqueue');
       return true;
     } catch (error) {
       this.logger.warn(`Could not enqueue ${events.length} event(s); the relay will retry: ${(error as Error).message}`);
       return false;
     }
   }
+}
+
+/** A queue job id that depends only on the events it carries. */
+export function jobIdOf(events: readonly QueuedEvent[]): string {
+  if (events.length === 1) return events[0].eventId;
+  const hash = createHash('sha256');
+  for (const event of events) hash.update(event.eventId);
+  return `batch-${hash.digest('hex').slice(0, 40)}`;
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { WebhookEventQueue } from './webhook-event.queue.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
-import type { WebhookJobData } from './webhook.constants.js';
+import type { QueuedEvent } from './webhook.constants.js';
 import {
   RELAY_BATCH_SIZE,
   RELAY_GRACE_MS,
@@ -84,7 +84,7 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationS
     if (total > 0) this.logger.log(`Checked ${total} unprocessed event(s) into the queue after connecting to Redis`);
   }
 
-  private async handOver(batch: readonly WebhookJobData[]): Promise<boolean> {
+  private async handOver(batch: readonly QueuedEvent[]): Promise<boolean> {
     if (!(await this.queue.enqueue(batch))) return false;
     await this.events.markEnqueued(batch.map((event) => event.eventId));
     return true;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { EventStatus, Media } from './magic-hour-event.types.js';
-import type { WebhookJobData } from './webhook.constants.js';
+import type { QueuedEvent } from './webhook.constants.js';
 
 /** An event as intake stores it. */
 export interface NewWebhookEvent {
@@ -29,23 +29,22 @@ export class WebhookEventRepository {
    * the map was a duplicate.
    */
   async insertMany(rows: readonly NewWebhookEvent[]): Promise<Map<string, string>> {
+    // The rows travel as one JSON document (the payloads spliced in as they are): serialising it is
+    // one native JSON pass, where text[] parameters would be escaped character by character in JS.
+    const document = `[${rows
+      .map(
+        (row) =>
+          `{"k":${JSON.stringify(row.eventKey)},"t":${JSON.stringify(row.type)},"m":"${row.media}",` +
+          `"p":${JSON.stringify(row.projectId)},"s":"${row.status}","e":${JSON.stringify(row.lastError)},"b":${row.payloadJson}}`,
+      )
+      .join(',')}]`;
     const stored: Array<{ id: string; event_key: string }> = await this.dataSource.query(
       `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, enqueued_at)
-       SELECT key, type, media, project_id, status, payload::jsonb, last_error,
-              CASE WHEN status = 'received' THEN now() END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           AS incoming(key, type, media, project_id, status, payload, last_error)
+       SELECT k, t, m, p, s, b, e, CASE WHEN s = 'received' THEN now() END
+         FROM jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m text, p text, s text, e text, b jsonb)
        ON CONFLICT (event_key) DO NOTHING
        RETURNING id, event_key`,
-      [
-        rows.map((row) => row.eventKey),
-        rows.map((row) => row.type),
-        rows.map((row) => row.media),
-        rows.map((row) => row.projectId),
-        rows.map((row) => row.status),
-        rows.map((row) => row.payloadJson),
-        rows.map((row) => row.lastError),
-      ],
+      [document],
     );
     return new Map(stored.map((row) => [row.event_key, row.id]));
   }
@@ -64,7 +63,7 @@ export class WebhookEventRepository {
    * Events still waiting to be processed that the queue may not hold: never enqueued (older than
    * `graceMs`, so intake has had its chance), or enqueued longer ago than `requeueAfterMs`.
    */
-  async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<WebhookJobData[]> {
+  async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<QueuedEvent[]> {
     const rows: Array<{ id: string; media: Media }> = await this.dataSource.query(
       `SELECT id, media FROM webhook_events
         WHERE status = 'received'
@@ -81,7 +80,7 @@ export class WebhookEventRepository {
   async findReceived(
     after: { receivedAt: Date; eventId: string } | null,
     limit: number,
-  ): Promise<Array<WebhookJobData & { receivedAt: Date }>> {
+  ): Promise<Array<QueuedEvent & { receivedAt: Date }>> {
     const rows: Array<{ id: string; media: Media; received_at: Date }> = await this.dataSource.query(
       `SELECT id, media, received_at FROM webhook_events
         WHERE status = 'received' AND ($1::timestamptz IS NULL OR (received_at, id) > ($1::timestamptz, $2::uuid))

@@ -3,7 +3,7 @@ import { StorageUnavailableError } from '../common/domain.errors.js';
 import type { Media } from './magic-hour-event.types.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
 import { WebhookEventRepository, type NewWebhookEvent } from './webhook-event.repository.js';
-import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT } from './webhook.constants.js';
+import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT, type QueuedEvent } from './webhook.constants.js';
 
 /** What became of one stored event. */
 export interface StoreOutcome {
@@ -73,7 +73,7 @@ export class WebhookIntakeBatcher {
       return;
     }
 
-    const toQueue: Array<{ eventId: string; media: Media }> = [];
+    const toQueue: QueuedEvent[] = [];
     for (const [key, id] of inserted) {
       const row = firstOfKey.get(key)!.row;
       if (row.status === 'received') toQueue.push({ eventId: id, media: row.media as Media });

@@ -3,12 +3,14 @@ import type { Media } from './magic-hour-event.types.js';
 /** The Bull queue that carries stored events to the worker. */
 export const WEBHOOK_QUEUE = 'magic-hour-events';
 
-/** How many times the worker tries one event before marking it `failed`. */
+/** How many times the worker tries one queue job before marking its failing events `failed`. */
 export const PROCESS_ATTEMPTS = 8;
 /** First retry delay; each further retry doubles it (1 s, 2 s, 4 s, ... about 2 minutes in all). */
 export const PROCESS_BACKOFF_MS = 1000;
-/** Events one worker process works on at once. */
+/** Queue jobs (each a batch of events) one worker process works on at once. */
 export const WORKER_CONCURRENCY = 8;
+/** Most events in one queue job; intake batches and relay batches are cut to this size. */
+export const QUEUE_BATCH_MAX = 500;
 /** Completed Bull jobs kept in Redis; Postgres holds the real history, so a few are enough. */
 export const KEEP_COMPLETED_JOBS = 100;
 /** Failed Bull jobs kept in Redis for inspection. */
@@ -22,7 +24,7 @@ export const REDIS_MAX_RECONNECT_DELAY_MS = 2000;
 /** Most events intake stores in one statement. */
 export const INTAKE_BATCH_MAX = 500;
 /** Intake batches written at once; further requests gather into the next batch meanwhile. */
-export const INTAKE_BATCHES_IN_FLIGHT = 4;
+export const INTAKE_BATCHES_IN_FLIGHT = 2;
 
 /** How often the relay looks for stored events that never reached the queue. */
 export const RELAY_INTERVAL_MS = 2000;
@@ -33,8 +35,16 @@ export const RELAY_REQUEUE_AFTER_MS = 2 * 60 * 1000;
 /** Events the relay hands to the queue per batch. */
 export const RELAY_BATCH_SIZE = 500;
 
-/** What a queued job carries: the id of the stored event, and its media to pick the service. */
-export interface WebhookJobData {
+/** A stored event as the queue carries it: its id, and its media to pick the service. */
+export interface QueuedEvent {
   eventId: string;
   media: Media;
+}
+
+/**
+ * What a queue job carries: the events that were stored together (one intake batch, or one relay
+ * batch). Processing them together lets the worker apply many events per transaction.
+ */
+export interface WebhookJobData {
+  events: QueuedEvent[];
 }

@@ -1,5 +1,5 @@
 import type { JobDetails } from '../../jobs/job.entity.js';
-import type { ApplyOutcome, JobRepository } from '../../jobs/job.repository.js';
+import type { ApplyResult, JobRepository } from '../../jobs/job.repository.js';
 import type { JobSnapshot } from '../../jobs/job-transition.js';
 import type { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../dto/project-payload.dto.js';
 import type { Media } from '../magic-hour-event.types.js';
@@ -21,7 +21,8 @@ export function definedEntries(values: MediaDetails): JobDetails {
 export interface MediaEventHandler {
   /** The media this service processes. */
   readonly media: Media;
-  process(eventId: string): Promise<ApplyOutcome>;
+  /** Applies stored events of this media to their jobs, each once, in as few transactions as it can. */
+  process(eventIds: readonly string[]): Promise<ApplyResult>;
 }
 
 /**
@@ -35,8 +36,8 @@ export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayload
 
   protected constructor(private readonly jobs: JobRepository) {}
 
-  process(eventId: string): Promise<ApplyOutcome> {
-    return this.jobs.applyEvent(eventId, (payload) => this.snapshot(payload as StoredPayload<T>));
+  process(eventIds: readonly string[]): Promise<ApplyResult> {
+    return this.jobs.applyEvents(eventIds, (payload) => this.snapshot(payload as StoredPayload<T>));
   }
 
   /** What a payload of this media says about its job. */
