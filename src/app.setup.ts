@@ -4,7 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
-import { rawWebhookBody } from './webhook/raw-body.middleware.js';
+import type { Server } from 'node:http';
+import { WebhookHttpHandler } from './webhook/webhook-http.handler.js';
 
 /**
  * Builds the application for a configuration: prepares the database (creates it if missing, runs
@@ -23,17 +24,28 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   }
   await prepareDatabase(config.databaseUrl);
 
-  // Nest's own body parsers stay off: the webhook body must reach the signature guard as raw bytes.
+  // No body parsers: no route but the webhook takes a body, and that one must stay raw bytes.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: false,
   });
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
-  if (runsApi(config)) app.use('/webhook', rawWebhookBody(config.webhookBodyLimitBytes));
+  app.set('etag', false);
+  if (runsApi(config)) serveWebhookFirst(app.getHttpServer() as Server, app.get(WebhookHttpHandler));
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );
   app.enableShutdownHooks();
   return app;
+}
+
+/** Puts `POST /webhook` in front of Express on the HTTP server; everything else goes to Nest. */
+function serveWebhookFirst(server: Server, webhook: WebhookHttpHandler): void {
+  const nest = server.listeners('request') as Array<(...args: unknown[]) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (request, response) => {
+    if (webhook.handles(request)) void webhook.handle(request, response);
+    else for (const listener of nest) listener.call(server, request, response);
+  });
 }

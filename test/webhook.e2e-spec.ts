@@ -179,6 +179,24 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     expect(answer.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
   });
 
+  it('refuses a compressed body with 415 (the signature covers the bytes as sent)', async () => {
+    const body = eventBody('video.started', projectId());
+    const answer = await deliver(body, { ...signedHeaders(body, TEST_SECRET), 'content-encoding': 'gzip' });
+    expect(answer.status).toBe(415);
+    expect(answer.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
+  });
+
+  it('serves /webhook/ and /webhook?x=1 too, and leaves other methods to the router (404 JSON)', async () => {
+    for (const path of ['/webhook/', '/webhook?source=magic-hour']) {
+      const id = projectId();
+      const body = eventBody('audio.started', id);
+      expect((await http().post(path).set(signedHeaders(body, TEST_SECRET)).send(body)).status).toBe(200);
+    }
+    const get = await http().get('/webhook');
+    expect(get.status).toBe(404);
+    expect(get.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+
   it('treats header names case-insensitively', async () => {
     const id = projectId();
     const body = eventBody('image.started', id);

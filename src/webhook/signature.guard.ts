@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-signature.js';
 
@@ -27,23 +28,28 @@ export class SignatureGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     if (!Buffer.isBuffer(request.body)) request.body = Buffer.alloc(0);
-    if (this.config.webhookSecrets.length === 0) {
-      request.webhookSigned = false;
-      return true;
-    }
+    request.webhookSigned = this.check(request.headers, request.body, request.ip);
+    return true;
+  }
+
+  /**
+   * Checks a delivery's signature. Returns `true` when it was verified, `false` when signing is off.
+   * @throws UnauthorizedException (401) when it is missing, wrong or out of the tolerance
+   */
+  check(headers: IncomingHttpHeaders, body: Buffer, from?: string): boolean {
+    if (this.config.webhookSecrets.length === 0) return false;
     const failure = verifySignature({
       secrets: this.config.webhookSecrets,
       toleranceSeconds: this.config.webhookToleranceSeconds,
-      signature: header(request.headers[SIGNATURE_HEADER]),
-      timestamp: header(request.headers[TIMESTAMP_HEADER]),
-      body: request.body,
+      signature: header(headers[SIGNATURE_HEADER]),
+      timestamp: header(headers[TIMESTAMP_HEADER]),
+      body,
       nowSeconds: Math.floor(Date.now() / 1000),
     });
     if (failure !== null) {
-      this.logger.warn(`Refused a webhook from ${request.ip}: ${failure}`);
+      this.logger.warn(`Refused a webhook from ${from ?? 'unknown'}: ${failure}`);
       throw new UnauthorizedException(`Invalid webhook signature: ${failure}`);
     }
-    request.webhookSigned = true;
     return true;
   }
 }

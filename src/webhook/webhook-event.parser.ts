@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import { validateSync, type ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { PROJECT_ID_MAX_LENGTH, AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from './dto/project-payload.dto.js';
 import { EVENT_TYPE_MAX_LENGTH, WebhookEnvelopeDto } from './dto/webhook-envelope.dto.js';
@@ -104,7 +104,7 @@ export class WebhookEventParser {
     }
 
     const envelope = Object.assign(new WebhookEnvelopeDto(), { type: json.type, payload: json.payload });
-    const envelopeErrors = flatten(await validate(envelope), '');
+    const envelopeErrors = flatten(validateSync(envelope), '');
     if (envelopeErrors.length > 0) {
       return this.invalid(body, envelopeErrors, json);
     }
@@ -113,7 +113,7 @@ export class WebhookEventParser {
 
     const dtoClass = media === 'unknown' ? ProjectPayloadDto : PAYLOAD_DTOS[media];
     const dto = plainToInstance(dtoClass, payload, { excludeExtraneousValues: true });
-    const payloadErrors = flatten(await validate(dto), 'payload');
+    const payloadErrors = flatten(validateSync(dto), 'payload');
     if (payloadErrors.length > 0) {
       return this.invalid(body, payloadErrors, json);
     }

@@ -11,11 +11,11 @@ import { WebhookEventRepository } from './webhook-event.repository.js';
 import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
 import { WebhookQueueModule } from './webhook-queue.module.js';
-import { WebhookController } from './webhook.controller.js';
+import { WebhookHttpHandler } from './webhook-http.handler.js';
 
 /** Which halves of the pipeline this process runs. */
 export interface WebhookModuleOptions {
-  /** Intake: `POST /webhook`. */
+  /** Intake: `POST /webhook` (served by `WebhookHttpHandler`, see `app.setup.ts`). */
   api: boolean;
   /** Processing: the queue consumer, the media services and the relay. */
   worker: boolean;
@@ -26,14 +26,15 @@ export interface WebhookModuleOptions {
 export class WebhookModule {
   static register(options: WebhookModuleOptions): DynamicModule {
     const providers: Provider[] = [WebhookEventRepository];
-    if (options.api) providers.push(WebhookEventParser, WebhookIntakeBatcher, WebhookIntakeService, SignatureGuard);
+    if (options.api) {
+      providers.push(WebhookEventParser, WebhookIntakeBatcher, WebhookIntakeService, SignatureGuard, WebhookHttpHandler);
+    }
     if (options.worker) {
       providers.push(VideoEventService, ImageEventService, AudioEventService, WebhookEventProcessor, WebhookEventRelay);
     }
     return {
       module: WebhookModule,
       imports: [WebhookQueueModule, JobsModule],
-      controllers: options.api ? [WebhookController] : [],
       providers,
     };
   }

@@ -1,0 +1,107 @@
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DomainError, InvalidWebhookError, StorageUnavailableError } from '../common/domain.errors.js';
+import { errorBody } from '../common/http-error.filter.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { SignatureGuard } from './signature.guard.js';
+import { WebhookIntakeService, type IntakeResult } from './webhook-intake.service.js';
+
+/** The path Magic Hour posts to. */
+export const WEBHOOK_PATH = '/webhook';
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+/** A request body that could not be read; answered with its status. */
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `POST /webhook`, served straight from Node's HTTP server ahead of Express and Nest's router.
+ * Intake is the hot path: Nest's per-request pipeline alone costs more than storing the event, so this
+ * handler does only what intake needs: read the raw body (with a limit), check the signature over
+ * those exact bytes, and hand it to `WebhookIntakeService`, answering in the service's JSON shapes.
+ * Every other request goes on to Nest as usual.
+ */
+@Injectable()
+export class WebhookHttpHandler {
+  private readonly logger = new Logger(WebhookHttpHandler.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly signatures: SignatureGuard,
+    private readonly intake: WebhookIntakeService,
+  ) {}
+
+  /** Whether this handler serves the request; if so it answers it. */
+  handles(request: IncomingMessage): boolean {
+    const url = request.url ?? '';
+    const path = url.length === WEBHOOK_PATH.length ? url : url.split('?', 1)[0].replace(/\/+$/, '');
+    return path === WEBHOOK_PATH && request.method === 'POST';
+  }
+
+  /** Answers a `POST /webhook`; never throws. */
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let status = 200;
+    let body: object;
+    try {
+      const raw = await this.readBody(request);
+      const signed = this.signatures.check(request.headers, raw, request.socket.remoteAddress);
+      body = (await this.intake.receive(raw, signed)) satisfies IntakeResult;
+    } catch (error) {
+      ({ status, body } = this.toAnswer(error));
+    }
+    if (!response.headersSent) {
+      response.writeHead(status, JSON_HEADERS).end(JSON.stringify(body));
+    }
+  }
+
+  private toAnswer(error: unknown): { status: number; body: object } {
+    if (error instanceof BodyError) return { status: error.status, body: errorBody(error.status, error.message) };
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      return { status, body: errorBody(status, error.message) };
+    }
+    if (error instanceof InvalidWebhookError) return { status: 400, body: errorBody(400, error.message) };
+    if (error instanceof StorageUnavailableError) return { status: 503, body: errorBody(503, error.message) };
+    const message = error instanceof DomainError || error instanceof Error ? error.message : String(error);
+    this.logger.error(`Webhook intake failed: ${message}`, error instanceof Error ? error.stack : undefined);
+    return { status: 500, body: errorBody(500, 'Internal server error') };
+  }
+
+  /** Reads the raw body, refusing one over the limit as soon as that is known (413). */
+  private readBody(request: IncomingMessage): Promise<Buffer> {
+    const limit = this.config.webhookBodyLimitBytes;
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') {
+      request.resume();
+      return Promise.reject(new BodyError(415, `Unsupported content encoding: ${encoding}`));
+    }
+    const declared = Number(request.headers['content-length']);
+    if (declared > limit) {
+      request.resume();
+      return Promise.reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
+    }
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      request.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          request.removeAllListeners('data');
+          request.resume();
+          reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      request.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+      request.on('error', () => reject(new BodyError(400, 'Could not read the request body')));
+    });
+  }
+}
