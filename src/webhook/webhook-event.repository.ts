@@ -49,14 +49,26 @@ export class WebhookEventRepository {
     return new Map(stored.map((row) => [row.event_key, row.id]));
   }
 
-  /** Notes that these events were handed to the queue, so that the relay leaves them alone. */
-  async markEnqueued(eventIds: readonly string[]): Promise<void> {
-    await this.dataSource.query(`UPDATE webhook_events SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, [eventIds]);
+  /**
+   * Notes that these events were handed to the queue, so that the relay leaves them alone. Rows a
+   * worker has locked are being processed and skipped; the rest are locked in id order, the order the
+   * worker locks in, so the two cannot deadlock.
+   */
+  markEnqueued(eventIds: readonly string[]): Promise<void> {
+    return this.setEnqueued(eventIds, 'now()');
   }
 
   /** Notes that these events did not reach the queue, so that the relay queues them. */
-  async clearEnqueued(eventIds: readonly string[]): Promise<void> {
-    await this.dataSource.query(`UPDATE webhook_events SET enqueued_at = NULL WHERE id = ANY($1::uuid[])`, [eventIds]);
+  clearEnqueued(eventIds: readonly string[]): Promise<void> {
+    return this.setEnqueued(eventIds, 'NULL');
+  }
+
+  private async setEnqueued(eventIds: readonly string[], value: 'now()' | 'NULL'): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_events SET enqueued_at = ${value}
+        WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED)`,
+      [eventIds],
+    );
   }
 
   /**
