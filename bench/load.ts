@@ -1,0 +1,116 @@
+import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
+import { ALL_TYPES, eventBody, projectId } from '../test/support/events.js';
+import { signedHeaders } from '../test/support/signing.js';
+
+/** One request ready to send: a unique event and its signature headers. */
+export interface SignedEvent {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** `count` unique events cycling through all nine types, signed now with `secret`. */
+export function presign(count: number, secret: string): SignedEvent[] {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return Array.from({ length: count }, (_, i) => {
+    const body = eventBody(ALL_TYPES[i % ALL_TYPES.length], projectId());
+    return { body, headers: signedHeaders(body, secret, timestamp) };
+  });
+}
+
+/** What one load run measured. */
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/**
+ * Closed loop at saturation: `connections` clients each send the next event as soon as the previous
+ * answer arrives, for `seconds`. Measures capacity.
+ */
+export async function closedLoop(url: string, events: SignedEvent[], connections: number, seconds: number): Promise<LoadResult> {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/webhook',
+        setupRequest: (req) => {
+          const event = events[next++ % events.length];
+          return { ...req, headers: event.headers, body: event.body };
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/**
+ * Open loop: sends `rate` requests a second on a fixed schedule, whether or not earlier ones were
+ * answered, and times each from when it was due. A slow server cannot slow the offered load down,
+ * so queueing shows in the latency instead of hiding (no coordinated omission).
+ */
+export async function openLoop(url: string, events: SignedEvent[], rate: number, seconds: number): Promise<LoadResult> {
+  const target = new URL('/webhook', url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const total = rate * seconds;
+  const start = performance.now();
+  const pending: Array<Promise<void>> = [];
+
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const event = events[i % events.length];
+    pending.push(
+      new Promise<void>((resolve) => {
+        const req = request(
+          target,
+          { method: 'POST', agent, headers: { ...event.headers, 'content-length': Buffer.byteLength(event.body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              latencies.push(performance.now() - due);
+              if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+              resolve();
+            });
+          },
+        );
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+        req.end(event.body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return {
+    requests: latencies.length,
+    rps: latencies.length / ((performance.now() - start) / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    non2xx,
+    errors,
+  };
+}

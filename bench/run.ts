@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: intake capacity and latency against two baselines, then worker throughput on a
+ * backlog, all in one run on this machine. See the README's "Performance" section.
+ *
+ *   npm run bench                 # one API process, one worker process
+ *   npm run bench -- --scale      # also two API and two worker processes
+ *   npm run bench -- --quick      # shorter phases, for trying changes
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import pg from 'pg';
+import { prepareDatabase } from '../src/database/database.bootstrap.js';
+import { closedLoop, openLoop, presign, type LoadResult } from './load.js';
+import { startNode, type Started } from './processes.js';
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const SCALE = args.has('--scale');
+const CONNECTIONS = 64;
+const CAPACITY_SECONDS = QUICK ? 5 : 15;
+const WARMUP_SECONDS = QUICK ? 2 : 3;
+const OPEN_RATE = 1000;
+const OPEN_SECONDS = QUICK ? 5 : 15;
+const BACKLOG = QUICK ? 20_000 : 100_000;
+const SECRET = 'bench-secret-not-for-production';
+const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const out: string[] = [];
+const say = (line = '') => {
+  console.log(line);
+  out.push(line);
+};
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+async function admin<T>(sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+function serviceEnv(database: string, role: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    MAGIC_HOUR_WEBHOOK_SECRET: SECRET,
+    API_KEYS: 'bench-key',
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+    QUEUE_PREFIX: database,
+    APP_ROLE: role,
+  };
+}
+
+/** Closed loop at saturation after a warm-up, sampling peak RSS of `process`. */
+async function capacity(name: string, urls: string[], processes: Started[]): Promise<LoadResult & { rssMb: number }> {
+  const perUrl = Math.floor(CONNECTIONS / urls.length);
+  await Promise.all(urls.map((url) => closedLoop(url, presign(5_000, SECRET), perUrl, WARMUP_SECONDS)));
+  const results = await Promise.all(
+    urls.map((url) => closedLoop(url, presign(Math.ceil(60_000 / urls.length), SECRET), perUrl, CAPACITY_SECONDS)),
+  );
+  const merged = {
+    requests: results.reduce((sum, r) => sum + r.requests, 0),
+    rps: results.reduce((sum, r) => sum + r.rps, 0),
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    rssMb: Math.max(...processes.map((p) => p.peakRssMb())),
+  };
+  say(
+    `| ${name} | ${fmt(merged.rps)} | ${fmt(merged.p50)} | ${fmt(merged.p99)} | ${merged.non2xx + merged.errors} | ${fmt(merged.rssMb)} |`,
+  );
+  return merged;
+}
+
+async function latency(name: string, url: string): Promise<LoadResult> {
+  await openLoop(url, presign(OPEN_RATE * WARMUP_SECONDS, SECRET), OPEN_RATE, WARMUP_SECONDS);
+  const result = await openLoop(url, presign(OPEN_RATE * OPEN_SECONDS, SECRET), OPEN_RATE, OPEN_SECONDS);
+  say(`| ${name} | ${fmt(result.rps)} | ${fmt(result.p50, 1)} | ${fmt(result.p99, 1)} | ${result.non2xx + result.errors} |`);
+  return result;
+}
+
+/** Stores a backlog of `count` received events (3 per job: started, completed, errored) straight in Postgres. */
+async function storeBacklog(database: string, count: number): Promise<void> {
+  await prepareDatabase(`postgres://postgres@127.0.0.1:5432/${database}`);
+  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query(
+    `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, received_at)
+     SELECT type || ':' || project, type, media, project, 'received',
+            jsonb_build_object('id', project, 'name', 'bench', 'status', 'complete', 'type', 'TEXT_TO_VIDEO',
+              'created_at', '2026-11-27T10:00:00.000Z', 'credits_charged', 10,
+              'downloads', jsonb_build_array(jsonb_build_object('url', 'https://videos.magichour.ai/' || project,
+                                                                'expires_at', '2026-11-28T10:00:00.000Z')),
+              'error', NULL, 'width', 1280, 'height', 720),
+            now() - make_interval(secs => ($1 - i) / 1000.0)
+       FROM (SELECT i, 'bench' || (i / 3) AS project,
+                    (ARRAY['video', 'image', 'audio'])[1 + (i / 3) % 3] AS media,
+                    (ARRAY['started', 'completed', 'errored'])[1 + i % 3] AS action
+               FROM generate_series(0, $1 - 1) AS i) AS e,
+            LATERAL (SELECT media || '.' || action AS type) AS t`,
+    [count],
+  );
+  await client.end();
+}
+
+async function drain(name: string, database: string, workers: number): Promise<void> {
+  await storeBacklog(database, BACKLOG);
+  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
+  client.on('error', () => undefined);
+  await client.connect();
+  const started = performance.now();
+  const processes: Started[] = [];
+  for (let i = 0; i < workers; i++) {
+    processes.push(await startNode(`worker-${i}`, 'dist/src/main.js', serviceEnv(database, 'all'), 4100 + i));
+  }
+  for (;;) {
+    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM webhook_events WHERE status = 'received'`)).rows;
+    if (n === 0) break;
+    if (performance.now() - started > 600_000) throw new Error(`${name}: backlog not drained in 10 minutes (${n} left)`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const [{ failed }] = (await client.query(`SELECT count(*)::int AS failed FROM webhook_events WHERE status <> 'processed'`)).rows;
+  const rss = Math.max(...processes.map((p) => p.peakRssMb()));
+  say(`| ${name} | ${BACKLOG} | ${fmt(seconds, 1)} | ${fmt(BACKLOG / seconds)} | ${failed} | ${fmt(rss)} |`);
+  await client.end();
+  await Promise.all(processes.map((p) => p.stop()));
+}
+
+async function main(): Promise<void> {
+  const stamp = Date.now().toString(36);
+  const databases: string[] = [];
+  const newDatabase = async () => {
+    const name = `mh_bench_${stamp}_${databases.length}`;
+    databases.push(name);
+    await admin(`CREATE DATABASE ${name}`);
+    return name;
+  };
+  try {
+    say(`# Benchmark results`);
+    say();
+    say(`${new Date().toISOString()} · ${availableParallelism()} cores (${cpus()[0]?.model.trim()}) · Node ${process.version}` +
+      `${QUICK ? ' · --quick' : ''}`);
+    say(`Load: pre-signed unique events of all nine types; client, service, Postgres and Redis share the machine.`);
+    say();
+    say(`## Intake capacity: closed loop, ${CONNECTIONS} connections, ${CAPACITY_SECONDS} s after a ${WARMUP_SECONDS} s warm-up`);
+    say();
+    say(`| target | requests/s | p50 ms | p99 ms | non-2xx + errors | peak RSS MB |`);
+    say(`|---|---|---|---|---|---|`);
+    const bare = await startNode('bare', 'dist/bench/baselines/bare-http.js', {}, 4001);
+    const bareResult = await capacity('bare node:http, parse JSON, 200', ['http://127.0.0.1:4001'], [bare]);
+    await bare.stop();
+    const nest = await startNode('nest', 'dist/bench/baselines/nest-minimal.js', {}, 4002);
+    const nestResult = await capacity('minimal NestJS, controller returns 200', ['http://127.0.0.1:4002'], [nest]);
+
+    const intakeDb = await newDatabase();
+    const api = await startNode('api', 'dist/src/main.js', serviceEnv(intakeDb, 'api'), 4000);
+    const service = await capacity('this service (APP_ROLE=api): verify, validate, store, queue', ['http://127.0.0.1:4000'], [api]);
+    let scaled: LoadResult | undefined;
+    if (SCALE) {
+      const second = await startNode('api-2', 'dist/src/main.js', serviceEnv(intakeDb, 'api'), 4003);
+      scaled = await capacity('this service, two API processes', ['http://127.0.0.1:4000', 'http://127.0.0.1:4003'], [api, second]);
+      await second.stop();
+    }
+    say();
+    say(`Ratio to the bare node:http baseline: ${fmt(service.rps / bareResult.rps, 2)}; ` +
+      `to the minimal NestJS baseline: ${fmt(service.rps / nestResult.rps, 2)}.`);
+    say();
+
+    say(`## Intake latency: open loop, ${OPEN_RATE} events/s offered for ${OPEN_SECONDS} s after a ${WARMUP_SECONDS} s warm-up`);
+    say();
+    say(`| target | requests/s | p50 ms | p99 ms | non-2xx + errors |`);
+    say(`|---|---|---|---|---|`);
+    const nestOpen = await latency('minimal NestJS', 'http://127.0.0.1:4002');
+    const serviceOpen = await latency('this service (APP_ROLE=api)', 'http://127.0.0.1:4000');
+    await Promise.all([nest.stop(), api.stop()]);
+    say();
+    say(`p99 of this service / p99 of the NestJS baseline: ${fmt(serviceOpen.p99 / nestOpen.p99, 2)}.`);
+    say();
+
+    say(`## Worker: a backlog of ${BACKLOG} stored events (3 per job), from process start to all processed`);
+    say();
+    say(`| processes (APP_ROLE=all) | events | seconds | events/s | not processed | peak RSS MB |`);
+    say(`|---|---|---|---|---|---|`);
+    await drain('one process', await newDatabase(), 1);
+    if (SCALE) await drain('two processes', await newDatabase(), 2);
+    say();
+    if (scaled) say(`Two API processes: ${fmt(scaled.rps)} requests/s.`);
+    writeFileSync('bench/results.md', `${out.join('\n')}\n`);
+    console.log('\nWritten to bench/results.md');
+  } finally {
+    for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+await main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
