@@ -49,10 +49,32 @@ export const OptionalCount = () => applyDecorators(Expose(), IsOptional(), IsInt
 /** An optional boolean that may be null. */
 export const OptionalBoolean = () => applyDecorators(Expose(), IsOptional(), IsBoolean());
 
+type DtoClass = new () => object;
+
+const NESTED_TYPES = new Map<Function, Map<string, () => DtoClass>>();
+
+/** Records which DTO a nested property holds, for `compileValidator` (class-transformer keeps its own copy). */
+const NestedType =
+  (type: () => DtoClass): PropertyDecorator =>
+  (target, property) => {
+    const owner = target.constructor;
+    if (!NESTED_TYPES.has(owner)) NESTED_TYPES.set(owner, new Map());
+    NESTED_TYPES.get(owner)!.set(String(property), type);
+  };
+
+/** The DTO class a nested property of `cls` (or of a class it extends) holds, if it was declared. */
+export function nestedTypeOf(cls: Function, property: string): DtoClass | undefined {
+  for (let current: Function | null = cls; current && current !== Object; current = Object.getPrototypeOf(current)) {
+    const type = NESTED_TYPES.get(current)?.get(property);
+    if (type) return type();
+  }
+  return undefined;
+}
+
 /** An optional nested object that may be null, validated as `type`. */
-export const OptionalNested = (type: () => new () => object) =>
-  applyDecorators(Expose(), IsOptional(), IsObject(), ValidateNested(), Type(type));
+export const OptionalNested = (type: () => DtoClass) =>
+  applyDecorators(Expose(), IsOptional(), IsObject(), ValidateNested(), Type(type), NestedType(type));
 
 /** An optional array that may be null, each element validated as `type`. */
-export const OptionalNestedArray = (type: () => new () => object) =>
-  applyDecorators(Expose(), IsOptional(), IsArray(), ValidateNested({ each: true }), Type(type));
+export const OptionalNestedArray = (type: () => DtoClass) =>
+  applyDecorators(Expose(), IsOptional(), IsArray(), ValidateNested({ each: true }), Type(type), NestedType(type));
