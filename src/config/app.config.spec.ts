@@ -38,6 +38,11 @@ describe('buildConfig', () => {
       role: 'all',
       queuePrefix: 'bull',
       webhookBodyLimitBytes: 262144,
+      handlerAttempts: 5,
+      handlerTimeoutMs: 60000,
+      handlerBackoffMs: 2000,
+      downloadDir: null,
+      downloadMaxBytes: 2 * 1024 ** 3,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -61,6 +66,11 @@ describe('buildConfig', () => {
       APP_ROLE: 'worker',
       QUEUE_PREFIX: 'test_run-1',
       WEBHOOK_BODY_LIMIT_BYTES: '1048576',
+      HANDLER_ATTEMPTS: '7',
+      HANDLER_TIMEOUT_MS: '1500',
+      HANDLER_BACKOFF_MS: '250',
+      DOWNLOAD_DIR: '/var/lib/outputs',
+      DOWNLOAD_MAX_BYTES: '1000000',
     });
     expect(config).toEqual({
       production: false,
@@ -73,6 +83,11 @@ describe('buildConfig', () => {
       role: 'worker',
       queuePrefix: 'test_run-1',
       webhookBodyLimitBytes: 1048576,
+      handlerAttempts: 7,
+      handlerTimeoutMs: 1500,
+      handlerBackoffMs: 250,
+      downloadDir: '/var/lib/outputs',
+      downloadMaxBytes: 1000000,
     });
   });
 

@@ -15,6 +15,16 @@ export interface AppConfig {
   /** Bull's key prefix in Redis; lets several deployments (or test runs) share one Redis. */
   readonly queuePrefix: string;
   readonly webhookBodyLimitBytes: number;
+  /** Runs of one handler for one event before it becomes a dead letter. */
+  readonly handlerAttempts: number;
+  /** Longest one handler run may take; then its `signal` aborts and the run fails. */
+  readonly handlerTimeoutMs: number;
+  /** First delay before a failed handler runs again; doubles each time. */
+  readonly handlerBackoffMs: number;
+  /** Where the shipped download handler stores outputs; `null`: that handler is off. */
+  readonly downloadDir: string | null;
+  /** Largest output the download handler stores. */
+  readonly downloadMaxBytes: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -43,6 +53,11 @@ export function buildConfig(env: EnvDto): AppConfig {
     role: env.APP_ROLE ?? 'all',
     queuePrefix: env.QUEUE_PREFIX ?? 'bull',
     webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES ?? 256 * 1024,
+    handlerAttempts: env.HANDLER_ATTEMPTS ?? 5,
+    handlerTimeoutMs: env.HANDLER_TIMEOUT_MS ?? 60_000,
+    handlerBackoffMs: env.HANDLER_BACKOFF_MS ?? 2_000,
+    downloadDir: env.DOWNLOAD_DIR?.trim() || null,
+    downloadMaxBytes: env.DOWNLOAD_MAX_BYTES ?? 2 * 1024 ** 3,
   };
   if (production) {
     const missing = [

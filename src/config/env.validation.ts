@@ -61,6 +61,37 @@ export class EnvDto {
   @Min(1024)
   @Max(10 * 1024 * 1024)
   WEBHOOK_BODY_LIMIT_BYTES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  HANDLER_ATTEMPTS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  HANDLER_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  HANDLER_BACKOFF_MS?: number;
+
+  @IsOptional()
+  @IsString()
+  DOWNLOAD_DIR?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DOWNLOAD_MAX_BYTES?: number;
 }
 
 /** Thrown at boot when the environment is invalid; the message lists every problem. */
@@ -93,4 +124,9 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   APP_ROLE: true,
   QUEUE_PREFIX: true,
   WEBHOOK_BODY_LIMIT_BYTES: true,
+  HANDLER_ATTEMPTS: true,
+  HANDLER_TIMEOUT_MS: true,
+  HANDLER_BACKOFF_MS: true,
+  DOWNLOAD_DIR: true,
+  DOWNLOAD_MAX_BYTES: true,
 };
