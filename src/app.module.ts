@@ -1,10 +1,12 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { runsApi, runsWorker, type AppConfig } from './config/app.config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.options.js';
+import { EventsModule } from './events/events.module.js';
+import { HandlersModule } from './handlers/handlers.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
@@ -12,15 +14,17 @@ import { WebhookModule } from './webhook/webhook.module.js';
 /** The whole service, shaped by the configuration's role (`api`, `worker` or `all`). */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** @param extraHandlers handler providers beyond those listed in `HandlersModule` */
+  static forRoot(config: AppConfig, extraHandlers: Provider[] = []): DynamicModule {
     const api = runsApi(config);
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
+        HandlersModule.register(config, extraHandlers),
         WebhookModule.register({ api, worker: runsWorker(config) }),
-        ...(api ? [JobsApiModule] : []),
+        ...(api ? [JobsApiModule, EventsModule] : []),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

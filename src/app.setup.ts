@@ -1,4 +1,4 @@
-import { type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, Logger, type Provider, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -12,7 +12,7 @@ import { WebhookHttpHandler } from './webhook/webhook-http.handler.js';
  * migrations), then wires the raw webhook body, validation and shutdown hooks. Used by `main.ts` and
  * by the tests, so they run what production runs.
  */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
+export async function createApp(config: AppConfig, options: { handlers?: Provider[] } = {}): Promise<INestApplication> {
   const logger = new Logger('Bootstrap');
   if (!config.production) {
     if (config.webhookSecrets.length === 0) {
@@ -25,7 +25,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   await prepareDatabase(config.databaseUrl);
 
   // No body parsers: no route but the webhook takes a body, and that one must stay raw bytes.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.handlers), {
     bodyParser: false,
     bufferLogs: false,
   });

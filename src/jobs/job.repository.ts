@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import {
   actionOf,
   isKnownEventType,
@@ -21,6 +21,12 @@ export interface ApplyResult {
   /** Events that could not be applied, with why; the rest of the batch was applied without them. */
   failed: Array<{ eventId: string; error: Error }>;
 }
+
+/**
+ * Runs inside the transaction that applied events, with the events it applied, so that what must
+ * follow an applied event (its handler runs) is committed with it or not at all.
+ */
+export type AfterApply = (manager: EntityManager, applied: ReadonlyArray<{ id: string; type: string }>) => Promise<void>;
 
 /** One entry of a job's event history. */
 export interface JobEventRecord {
@@ -95,9 +101,13 @@ export class JobRepository {
    *
    * @param toSnapshot reads an event's payload into what it says about its job (per media)
    */
-  async applyEvents(eventIds: readonly string[], toSnapshot: (payload: unknown) => JobSnapshot): Promise<ApplyResult> {
+  async applyEvents(
+    eventIds: readonly string[],
+    toSnapshot: (payload: unknown) => JobSnapshot,
+    afterApply?: AfterApply,
+  ): Promise<ApplyResult> {
     try {
-      const applied = await this.applyInTransaction(eventIds, toSnapshot);
+      const applied = await this.applyInTransaction(eventIds, toSnapshot, afterApply);
       return { applied, skipped: eventIds.length - applied, failed: [] };
     } catch (error) {
       if (eventIds.length === 1) return { applied: 0, skipped: 0, failed: [{ eventId: eventIds[0], error: asError(error) }] };
@@ -105,7 +115,7 @@ export class JobRepository {
     const result: ApplyResult = { applied: 0, skipped: 0, failed: [] };
     for (const eventId of eventIds) {
       try {
-        const applied = await this.applyInTransaction([eventId], toSnapshot);
+        const applied = await this.applyInTransaction([eventId], toSnapshot, afterApply);
         result.applied += applied;
         result.skipped += 1 - applied;
       } catch (error) {
@@ -120,7 +130,11 @@ export class JobRepository {
    * order, so concurrent batches cannot deadlock), apply each job's events in arrival order, write the
    * jobs and mark the events processed. Returns how many events it applied.
    */
-  private applyInTransaction(eventIds: readonly string[], toSnapshot: (payload: unknown) => JobSnapshot): Promise<number> {
+  private applyInTransaction(
+    eventIds: readonly string[],
+    toSnapshot: (payload: unknown) => JobSnapshot,
+    afterApply?: AfterApply,
+  ): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const events: EventRow[] = await manager.query(
         `SELECT id, type, media, project_id, payload, received_at FROM webhook_events
@@ -192,6 +206,7 @@ export class JobRepository {
           WHERE id = ANY($1::uuid[])`,
         [events.map((event) => event.id)],
       );
+      if (afterApply) await afterApply(manager, events.map((event) => ({ id: event.id, type: event.type })));
       return events.length;
     });
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidRequestError, JobNotFoundError } from '../common/domain.errors.js';
 import { DEFAULT_PAGE_SIZE, type ListJobsQuery } from './dto/list-jobs.query.js';
 import { toJobResponse, type JobPageResponse, type JobResponse } from './dto/job.response.js';
+import { StoredFileRepository } from '../handlers/stored-file.repository.js';
 import { JobRepository } from './job.repository.js';
 
 /** Encodes a keyset position as an opaque cursor. */
@@ -26,13 +27,17 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 /** Answers "what is the status of job X?" and lists jobs. */
 @Injectable()
 export class JobsService {
-  constructor(private readonly jobs: JobRepository) {}
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly files: StoredFileRepository,
+  ) {}
 
   /** @throws JobNotFoundError */
   async get(id: string): Promise<JobResponse> {
     const job = await this.jobs.findById(id);
     if (!job) throw new JobNotFoundError(id);
-    return toJobResponse(job, await this.jobs.eventsOf([id]));
+    const [events, files] = await Promise.all([this.jobs.eventsOf([id]), this.files.listFor([id])]);
+    return toJobResponse(job, events, files);
   }
 
   /** A page of jobs, newest first, with each job's history. */
@@ -45,10 +50,17 @@ export class JobsService {
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
     });
     const page = rows.slice(0, limit);
-    const events = await this.jobs.eventsOf(page.map((job) => job.id));
+    const ids = page.map((job) => job.id);
+    const [events, files] = await Promise.all([this.jobs.eventsOf(ids), this.files.listFor(ids)]);
     const last = page[page.length - 1];
     return {
-      items: page.map((job) => toJobResponse(job, events.filter((event) => event.projectId === job.id))),
+      items: page.map((job) =>
+        toJobResponse(
+          job,
+          events.filter((event) => event.projectId === job.id),
+          files.filter((file) => file.jobId === job.id),
+        ),
+      ),
       nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
     };
   }

@@ -1,7 +1,10 @@
 import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
-import type { ApplyResult } from '../jobs/job.repository.js';
+import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
+import { HandlerRunner } from '../handlers/handler-runner.service.js';
+import type { AfterApply, ApplyResult } from '../jobs/job.repository.js';
+import { HandlerRunQueue } from './handler-run.queue.js';
 import type { Media } from './magic-hour-event.types.js';
 import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
@@ -38,6 +41,9 @@ export class WebhookEventProcessor {
     image: ImageEventService,
     audio: AudioEventService,
     private readonly events: WebhookEventRepository,
+    private readonly handlers: HandlerRunner,
+    private readonly handlerRuns: HandlerRunRepository,
+    private readonly handlerQueue: HandlerRunQueue,
   ) {
     for (const service of [video, image, audio]) this.services.set(service.media, service);
   }
@@ -48,6 +54,15 @@ export class WebhookEventProcessor {
     for (const { eventId, media } of job.data.events) {
       byMedia.set(media, [...(byMedia.get(media) ?? []), eventId]);
     }
+    // Handler runs are created in the transaction that applies their event, then queued.
+    const withHandlers = new Set<string>();
+    const afterApply: AfterApply = async (manager, applied) => {
+      const runs = applied.flatMap((event) =>
+        this.handlers.handlerNamesFor(event.type).map((handler) => ({ eventId: event.id, handler })),
+      );
+      await this.handlerRuns.createPending(manager, runs);
+      for (const run of runs) withHandlers.add(run.eventId);
+    };
     const results = await Promise.all(
       [...byMedia].map(([media, eventIds]) => {
         const service = this.services.get(media);
@@ -55,9 +70,10 @@ export class WebhookEventProcessor {
           const error = new Error(`No service processes ${media} events`);
           return { applied: 0, skipped: 0, failed: eventIds.map((eventId) => ({ eventId, error })) };
         }
-        return service.process(eventIds);
+        return service.process(eventIds, afterApply);
       }),
     );
+    await this.queueHandlers([...withHandlers]);
     const summary = { applied: 0, skipped: 0 };
     const failed: ApplyResult['failed'] = [];
     for (const result of results) {
@@ -73,5 +89,14 @@ export class WebhookEventProcessor {
       await this.events.recordFailure(eventId, error.message, final).catch(() => undefined);
     }
     throw new EventsFailedError(failed, job.data.events.length);
+  }
+
+  /** Best effort: what does not reach Redis now, the relay queues later. */
+  private async queueHandlers(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    // A run whose transaction rolled back after the hook has no row; its queue job will find nothing.
+    if (await this.handlerQueue.enqueue(eventIds)) {
+      await this.handlerRuns.markEnqueued(eventIds).catch(() => undefined);
+    }
   }
 }

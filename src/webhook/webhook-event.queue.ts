@@ -61,6 +61,11 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
     return this.queue.client.status === 'ready';
   }
 
+  /** Waits for a Redis call at most the enqueue timeout. */
+  bounded<T>(call: Promise<T>): Promise<T> {
+    return withTimeout(call, ENQUEUE_TIMEOUT_MS, 'Redis call');
+  }
+
   /** Round trip to Redis, bounded by the enqueue timeout; throws when Redis does not answer. */
   async ping(): Promise<void> {
     if (!this.isConnected()) throw new Error(`Redis is ${this.queue.client.status}`);
@@ -73,7 +78,7 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
    * same batch twice queues it once while the first is still in Redis; Postgres decides the rest.
    * Returns whether Redis took them all.
    */
-  async enqueue(events: readonly QueuedEvent[]): Promise<boolean> {
+  async enqueue(events: readonly QueuedEvent[], options: { replay?: boolean } = {}): Promise<boolean> {
     if (events.length === 0) return true;
     if (!this.isConnected()) return false;
     const jobs = [];
@@ -82,7 +87,8 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
       jobs.push({
         data: { events: batch },
         opts: {
-          jobId: jobIdOf(batch),
+          // A replay must not be mistaken for the earlier job Redis may still keep under the same id.
+          jobId: options.replay ? `${jobIdOf(batch)}-replay-${Date.now()}` : jobIdOf(batch),
           attempts: PROCESS_ATTEMPTS,
           backoff: { type: 'exponential', delay: PROCESS_BACKOFF_MS },
           removeOnComplete: KEEP_COMPLETED_JOBS,

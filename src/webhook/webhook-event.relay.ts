@@ -1,4 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
+import { HandlerRunQueue } from './handler-run.queue.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
 import type { QueuedEvent } from './webhook.constants.js';
@@ -26,6 +28,8 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationS
   constructor(
     private readonly events: WebhookEventRepository,
     private readonly queue: WebhookEventQueue,
+    private readonly handlerRuns: HandlerRunRepository,
+    private readonly handlerQueue: HandlerRunQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,9 +65,14 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationS
     }
     for (;;) {
       const batch = await this.events.findUnqueued(RELAY_GRACE_MS, RELAY_REQUEUE_AFTER_MS, RELAY_BATCH_SIZE);
-      if (batch.length === 0 || !(await this.handOver(batch))) return;
+      if (batch.length === 0 || !(await this.handOver(batch))) break;
       this.logger.log(`Queued ${batch.length} stored event(s) that had not reached the queue`);
-      if (batch.length < RELAY_BATCH_SIZE || this.stopped) return;
+      if (batch.length < RELAY_BATCH_SIZE || this.stopped) break;
+    }
+    const withRuns = await this.handlerRuns.findUnqueued(RELAY_GRACE_MS, RELAY_REQUEUE_AFTER_MS, RELAY_BATCH_SIZE);
+    if (withRuns.length > 0 && (await this.handlerQueue.enqueue(withRuns))) {
+      await this.handlerRuns.markEnqueued(withRuns);
+      this.logger.log(`Queued the handlers of ${withRuns.length} event(s) that had not reached the queue`);
     }
   }
 

@@ -103,6 +103,23 @@ export class WebhookEventRepository {
     return rows.map((row) => ({ eventId: row.id, media: row.media, receivedAt: row.received_at }));
   }
 
+  /** Marks an applied event `failed` because a handler became a dead letter, keeping why. */
+  async markHandlersDead(eventId: string, message: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_events SET status = 'failed', last_error = $2 WHERE id = $1 AND status = 'processed'`,
+      [eventId, message.slice(0, 10_000)],
+    );
+  }
+
+  /** Marks an event whose handlers all succeeded after a replay `processed` again. */
+  async markHandlersRecovered(eventId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_events SET status = 'processed', last_error = NULL
+        WHERE id = $1 AND status = 'failed' AND processed_at IS NOT NULL`,
+      [eventId],
+    );
+  }
+
   /** Records a failed processing attempt; on the last one the event becomes `failed`. */
   async recordFailure(eventId: string, message: string, final: boolean): Promise<void> {
     await this.dataSource.query(

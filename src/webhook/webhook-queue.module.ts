@@ -1,8 +1,9 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { HandlerRunQueue } from './handler-run.queue.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
-import { REDIS_MAX_RECONNECT_DELAY_MS, WEBHOOK_QUEUE } from './webhook.constants.js';
+import { HANDLER_QUEUE, REDIS_MAX_RECONNECT_DELAY_MS, WEBHOOK_QUEUE } from './webhook.constants.js';
 
 /**
  * The Bull connection and the event queue's producer. `@nestjs/bull` stays inside this module, the
@@ -21,9 +22,9 @@ import { REDIS_MAX_RECONNECT_DELAY_MS, WEBHOOK_QUEUE } from './webhook.constants
         },
       }),
     }),
-    BullModule.registerQueue({ name: WEBHOOK_QUEUE }),
+    BullModule.registerQueue({ name: WEBHOOK_QUEUE }, { name: HANDLER_QUEUE }),
   ],
-  providers: [WebhookEventQueue],
-  exports: [WebhookEventQueue],
+  providers: [WebhookEventQueue, HandlerRunQueue],
+  exports: [WebhookEventQueue, HandlerRunQueue],
 })
 export class WebhookQueueModule {}

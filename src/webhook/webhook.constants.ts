@@ -16,6 +16,16 @@ export const KEEP_COMPLETED_JOBS = 100;
 /** Failed Bull jobs kept in Redis for inspection. */
 export const KEEP_FAILED_JOBS = 1000;
 
+/** The Bull queue that carries events whose handlers are to run. */
+export const HANDLER_QUEUE = 'magic-hour-handlers';
+/** Events whose handlers one worker process runs at once. */
+export const HANDLER_CONCURRENCY = 4;
+
+/** What a handler queue job carries. */
+export interface HandlerJobData {
+  eventId: string;
+}
+
 /** The longest intake waits for Redis before answering anyway; the relay enqueues what did not make it. */
 export const ENQUEUE_TIMEOUT_MS = 1000;
 /** Cap on the delay between attempts to reconnect to Redis. */

@@ -4,6 +4,7 @@ import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
 import { VideoEventService } from './media/video-event.service.js';
 import { SignatureGuard } from './signature.guard.js';
+import { HandlerRunProcessor } from './handler-run.processor.js';
 import { WebhookEventParser } from './webhook-event.parser.js';
 import { WebhookEventProcessor } from './webhook-event.processor.js';
 import { WebhookEventRelay } from './webhook-event.relay.js';
@@ -30,7 +31,14 @@ export class WebhookModule {
       providers.push(WebhookEventParser, WebhookIntakeBatcher, WebhookIntakeService, SignatureGuard, WebhookHttpHandler);
     }
     if (options.worker) {
-      providers.push(VideoEventService, ImageEventService, AudioEventService, WebhookEventProcessor, WebhookEventRelay);
+      providers.push(
+        VideoEventService,
+        ImageEventService,
+        AudioEventService,
+        WebhookEventProcessor,
+        HandlerRunProcessor,
+        WebhookEventRelay,
+      );
     }
     return {
       module: WebhookModule,

@@ -46,8 +46,12 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
 }
 
 /** Starts the whole app as `main.ts` does (database created and migrated) and listens on a free port. */
-export async function startApp(env: Record<string, string> = {}, config: AppConfig = testConfig(env)): Promise<TestApp> {
-  const app = await createApp(config);
+export async function startApp(
+  env: Record<string, string> = {},
+  config: AppConfig = testConfig(env),
+  options: Parameters<typeof createApp>[1] = {},
+): Promise<TestApp> {
+  const app = await createApp(config, options);
   await app.listen(0, '127.0.0.1');
   const db = new DataSource({ type: 'postgres', url: config.databaseUrl, extra: { max: 2 } });
   await db.initialize();

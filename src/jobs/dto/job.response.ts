@@ -1,5 +1,6 @@
 import type { EventStatus, JobStatus, Media } from '../../webhook/magic-hour-event.types.js';
 import type { JobDetails, JobDownload, JobEntity, JobError } from '../job.entity.js';
+import type { StoredFile } from '../../handlers/stored-file.repository.js';
 import type { JobEventRecord } from '../job.repository.js';
 
 /** One event in a job's history. */
@@ -8,6 +9,15 @@ export interface JobEventResponse {
   status: EventStatus;
   receivedAt: string;
   processedAt: string | null;
+}
+
+/** An output the download handler stored. */
+export interface JobFileResponse {
+  url: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+  storedAt: string;
 }
 
 /** A job as the REST API shows it. */
@@ -28,6 +38,8 @@ export interface JobResponse {
   erroredAt: string | null;
   updatedAt: string;
   events: JobEventResponse[];
+  /** Outputs stored by the download handler (empty while it is off). */
+  files: JobFileResponse[];
 }
 
 /** A page of jobs, newest first. */
@@ -40,7 +52,11 @@ export interface JobPageResponse {
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
 /** Shapes a job and its history for the API. */
-export function toJobResponse(job: JobEntity, events: readonly JobEventRecord[]): JobResponse {
+export function toJobResponse(
+  job: JobEntity,
+  events: readonly JobEventRecord[],
+  files: readonly StoredFile[] = [],
+): JobResponse {
   return {
     id: job.id,
     media: job.media,
@@ -61,6 +77,13 @@ export function toJobResponse(job: JobEntity, events: readonly JobEventRecord[])
       status: event.status,
       receivedAt: event.receivedAt.toISOString(),
       processedAt: iso(event.processedAt),
+    })),
+    files: files.map((file) => ({
+      url: file.url,
+      path: file.path,
+      bytes: file.bytes,
+      sha256: file.sha256,
+      storedAt: file.storedAt.toISOString(),
     })),
   };
 }

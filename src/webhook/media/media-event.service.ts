@@ -1,5 +1,5 @@
 import type { JobDetails } from '../../jobs/job.entity.js';
-import type { ApplyResult, JobRepository } from '../../jobs/job.repository.js';
+import type { AfterApply, ApplyResult, JobRepository } from '../../jobs/job.repository.js';
 import type { JobSnapshot } from '../../jobs/job-transition.js';
 import type { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../dto/project-payload.dto.js';
 import type { Media } from '../magic-hour-event.types.js';
@@ -22,7 +22,7 @@ export interface MediaEventHandler {
   /** The media this service processes. */
   readonly media: Media;
   /** Applies stored events of this media to their jobs, each once, in as few transactions as it can. */
-  process(eventIds: readonly string[]): Promise<ApplyResult>;
+  process(eventIds: readonly string[], afterApply?: AfterApply): Promise<ApplyResult>;
 }
 
 /**
@@ -36,8 +36,8 @@ export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayload
 
   protected constructor(private readonly jobs: JobRepository) {}
 
-  process(eventIds: readonly string[]): Promise<ApplyResult> {
-    return this.jobs.applyEvents(eventIds, (payload) => this.snapshot(payload as StoredPayload<T>));
+  process(eventIds: readonly string[], afterApply?: AfterApply): Promise<ApplyResult> {
+    return this.jobs.applyEvents(eventIds, (payload) => this.snapshot(payload as StoredPayload<T>), afterApply);
   }
 
   /** What a payload of this media says about its job. */

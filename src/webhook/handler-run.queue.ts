@@ -1,0 +1,50 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { HANDLER_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS, type HandlerJobData } from './webhook.constants.js';
+import { WebhookEventQueue } from './webhook-event.queue.js';
+
+/**
+ * The producer side of the handler queue: one queue job per event whose handlers are to run, retried
+ * by Bull with `HANDLER_ATTEMPTS` and exponential backoff from `HANDLER_BACKOFF_MS`.
+ */
+@Injectable()
+export class HandlerRunQueue {
+  private readonly logger = new Logger(HandlerRunQueue.name);
+
+  constructor(
+    @InjectQueue(HANDLER_QUEUE) private readonly queue: Queue<HandlerJobData>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: WebhookEventQueue,
+  ) {}
+
+  /**
+   * Queues the events' handlers. A first run's job id is derived from the event, so the relay can hand
+   * it over again harmlessly; a replay gets a fresh one. Returns whether Redis took them.
+   */
+  async enqueue(eventIds: readonly string[], options: { replay?: boolean } = {}): Promise<boolean> {
+    if (eventIds.length === 0) return true;
+    if (!this.events.isConnected()) return false;
+    try {
+      await this.events.bounded(
+        this.queue.addBulk(
+          eventIds.map((eventId) => ({
+            data: { eventId },
+            opts: {
+              jobId: options.replay ? `handlers-${eventId}-${Date.now()}` : `handlers-${eventId}`,
+              attempts: this.config.handlerAttempts,
+              backoff: { type: 'exponential', delay: this.config.handlerBackoffMs },
+              removeOnComplete: KEEP_COMPLETED_JOBS,
+              removeOnFail: KEEP_FAILED_JOBS,
+            },
+          })),
+        ),
+      );
+      return true;
+    } catch (error) {
+      this.logger.warn(`Could not queue handlers of ${eventIds.length} event(s); the relay will retry: ${(error as Error).message}`);
+      return false;
+    }
+  }
+}
