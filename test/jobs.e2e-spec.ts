@@ -64,6 +64,7 @@ describe('GET /jobs (API key, keyset pagination)', () => {
       erroredAt: null,
       updatedAt: expect.any(String),
       events: [{ type: 'video.completed', status: 'processed', receivedAt: expect.any(String), processedAt: expect.any(String) }],
+      files: [],
     });
   });
 

@@ -27,9 +27,19 @@ export class JobNotFoundError extends DomainError {
 /** A request parameter that is well-typed but not usable, such as a cursor from elsewhere. */
 export class InvalidRequestError extends DomainError {}
 
-/** A queued event that is not in the inbox (deleted, or from another database): nothing to retry. */
+/** An event that is not stored. */
 export class EventNotFoundError extends DomainError {
   constructor(readonly eventId: string) {
-    super(`Event ${eventId} is not stored`);
+    super(`Event ${eventId} not found`);
+  }
+}
+
+/** A request that the current state does not allow, such as replaying an event that did not fail. */
+export class ConflictError extends DomainError {}
+
+/** A replayed event that still does not validate; `problems` says why. */
+export class StillInvalidError extends DomainError {
+  constructor(readonly problems: readonly string[]) {
+    super(`The event still does not validate: ${problems.join('; ')}`);
   }
 }

@@ -2,10 +2,13 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import {
+  ConflictError,
   DomainError,
+  EventNotFoundError,
   InvalidRequestError,
   InvalidWebhookError,
   JobNotFoundError,
+  StillInvalidError,
   StorageUnavailableError,
 } from './domain.errors.js';
 
@@ -18,7 +21,9 @@ export interface ErrorBody {
 
 function domainStatus(error: DomainError): number {
   if (error instanceof InvalidWebhookError || error instanceof InvalidRequestError) return HttpStatus.BAD_REQUEST;
-  if (error instanceof JobNotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof JobNotFoundError || error instanceof EventNotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof ConflictError) return HttpStatus.CONFLICT;
+  if (error instanceof StillInvalidError) return HttpStatus.UNPROCESSABLE_ENTITY;
   if (error instanceof StorageUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
   return HttpStatus.INTERNAL_SERVER_ERROR;
 }

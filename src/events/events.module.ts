@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ApiKeyGuard } from '../common/api-key.guard.js';
+import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
+import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
+import { EventRepository } from './event.repository.js';
+import { EventsController } from './events.controller.js';
+import { EventsService } from './events.service.js';
+
+/** `GET /events`, `GET /events/:id`, `POST /events/:id/replay`, `POST /events/replay`; HTTP role only. */
+@Module({
+  imports: [WebhookQueueModule],
+  controllers: [EventsController],
+  providers: [EventRepository, EventsService, WebhookEventParser, ApiKeyGuard],
+})
+export class EventsModule {}

@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import { ConflictError, EventNotFoundError, InvalidRequestError, StillInvalidError } from '../common/domain.errors.js';
+import { HandlerRunRepository, type HandlerRun } from '../handlers/handler-run.repository.js';
+import { MagicHourHandlerRegistry } from '../handlers/handler-registry.js';
+import type { Media } from '../webhook/magic-hour-event.types.js';
+import { HandlerRunQueue } from '../webhook/handler-run.queue.js';
+import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
+import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
+import { EventRepository, type EventFilter, type StoredEvent } from './event.repository.js';
+
+/** An event as the operator API shows it; `payload` and `handlerRuns` only for one event. */
+export interface EventResponse {
+  id: string;
+  eventKey: string;
+  type: string;
+  media: string;
+  jobId: string | null;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: string;
+  processedAt: string | null;
+  payload?: unknown;
+  handlerRuns?: Array<{ handler: string; status: string; attempts: number; lastError: string | null; durationMs: number | null; updatedAt: string }>;
+}
+
+/** What a replay started. */
+export interface ReplayResponse {
+  id: string;
+  /** `processing`: the event is queued to be applied; `handlers`: these handlers are queued to run. */
+  replayed: 'processing' | 'handlers' | 'ignored';
+  handlers?: string[];
+}
+
+/** Most events one bulk replay takes. */
+export const BULK_REPLAY_MAX = 1000;
+
+function encodeCursor(event: StoredEvent): string {
+  return Buffer.from(JSON.stringify([event.receivedAt.toISOString(), event.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string' && /^[0-9a-f-]{36}$/i.test(value[1])) {
+      const receivedAt = new Date(value[0]);
+      if (!Number.isNaN(receivedAt.getTime())) return { receivedAt, id: value[1] };
+    }
+  } catch {
+    // falls through
+  }
+  throw new InvalidRequestError('cursor is not one this API returned');
+}
+
+const toResponse = (event: StoredEvent, runs?: HandlerRun[]): EventResponse => ({
+  id: event.id,
+  eventKey: event.eventKey,
+  type: event.type,
+  media: event.media,
+  jobId: event.jobId,
+  status: event.status,
+  attempts: event.attempts,
+  lastError: event.lastError,
+  receivedAt: event.receivedAt.toISOString(),
+  processedAt: event.processedAt?.toISOString() ?? null,
+  ...(runs
+    ? {
+        payload: event.payload,
+        handlerRuns: runs.map((run) => ({
+          handler: run.handler,
+          status: run.status,
+          attempts: run.attempts,
+          lastError: run.lastError,
+          durationMs: run.durationMs,
+          updatedAt: run.updatedAt.toISOString(),
+        })),
+      }
+    : {}),
+});
+
+/** The stored body of a quarantined event, as bytes to validate again. */
+function storedBody(payload: unknown): Buffer {
+  if (typeof payload === 'string') {
+    return payload.startsWith('base64:') ? Buffer.from(payload.slice(7), 'base64') : Buffer.from(payload, 'utf8');
+  }
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
+/** The operator's view of the inbox: listing events and replaying what failed or was quarantined. */
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly events: EventRepository,
+    private readonly runs: HandlerRunRepository,
+    private readonly registry: MagicHourHandlerRegistry,
+    private readonly parser: WebhookEventParser,
+    private readonly queue: WebhookEventQueue,
+    private readonly handlerQueue: HandlerRunQueue,
+  ) {}
+
+  async list(filter: EventFilter, limit = 20, cursor?: string): Promise<{ items: EventResponse[]; nextCursor: string | null }> {
+    const rows = await this.events.list(filter, limit, cursor === undefined ? undefined : decodeCursor(cursor));
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((event) => toResponse(event)),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+    };
+  }
+
+  /** @throws EventNotFoundError */
+  async get(id: string): Promise<EventResponse> {
+    const event = await this.events.findById(id);
+    if (!event) throw new EventNotFoundError(id);
+    return toResponse(event, await this.runs.forEvents([id]));
+  }
+
+  /**
+   * Replays one event. A failed event is processed again (or, when it was applied and a handler died,
+   * its dead handlers run again); a quarantined one is validated again and processed if it now
+   * passes; `handler` runs that one handler of an applied event, whatever its last run did.
+   * @throws EventNotFoundError, ConflictError (nothing to replay), StillInvalidError, InvalidRequestError
+   */
+  async replay(id: string, handler?: string): Promise<ReplayResponse> {
+    const event = await this.events.findById(id);
+    if (!event) throw new EventNotFoundError(id);
+
+    if (handler !== undefined) {
+      if (!this.registry.byName(handler)) throw new InvalidRequestError(`No handler named ${handler} is registered`);
+      if (event.processedAt === null) throw new ConflictError(`Event ${id} has not been applied to its job yet; replay it without ?handler`);
+      await this.runs.reopen(id, handler);
+      await this.handlerQueue.enqueue([id], { replay: true });
+      return { id, replayed: 'handlers', handlers: [handler] };
+    }
+
+    if (event.status === 'quarantined') return this.release(event);
+    if (event.status !== 'failed') throw new ConflictError(`Event ${id} is ${event.status}: nothing to replay`);
+
+    if (event.processedAt !== null) {
+      // Applied, but a handler became a dead letter: run the dead handlers again.
+      const handlers = (await this.runs.forEvents([id])).filter((run) => run.status === 'dead').map((run) => run.handler);
+      // The event stays `failed` until its handlers succeed; the handler worker then marks it processed.
+      await this.runs.reopen(id);
+      await this.handlerQueue.enqueue([id], { replay: true });
+      return { id, replayed: 'handlers', handlers };
+    }
+    await this.events.moveStatus(id, 'failed', 'received');
+    await this.queue.enqueue([{ eventId: id, media: event.media as Media }], { replay: true });
+    return { id, replayed: 'processing' };
+  }
+
+  /** Replays every failed (or quarantined) event matching `filter`, up to `BULK_REPLAY_MAX`. */
+  async replayMany(filter: EventFilter): Promise<{ matched: number; replayed: number; errors: Array<{ id: string; message: string }> }> {
+    const status = filter.status ?? 'failed';
+    if (status !== 'failed' && status !== 'quarantined') {
+      throw new InvalidRequestError('Only failed or quarantined events can be replayed');
+    }
+    const ids = await this.events.idsMatching({ ...filter, status }, BULK_REPLAY_MAX);
+    const errors: Array<{ id: string; message: string }> = [];
+    for (const id of ids) {
+      try {
+        await this.replay(id);
+      } catch (error) {
+        errors.push({ id, message: (error as Error).message });
+      }
+    }
+    return { matched: ids.length, replayed: ids.length - errors.length, errors };
+  }
+
+  private async release(event: StoredEvent): Promise<ReplayResponse> {
+    const parsed = await this.parser.parse(storedBody(event.payload));
+    if (parsed.kind === 'invalid') {
+      await this.events.setLastError(event.id, parsed.errors.join('; '));
+      throw new StillInvalidError(parsed.errors);
+    }
+    const status = parsed.kind === 'valid' ? 'received' : 'ignored';
+    const released = await this.events.release(event.id, {
+      eventKey: parsed.eventKey,
+      type: parsed.type,
+      media: parsed.media,
+      projectId: parsed.projectId,
+      payloadJson: parsed.payloadJson,
+      status,
+    });
+    if (!released) {
+      const existing = await this.events.idOfKey(parsed.eventKey);
+      throw new ConflictError(`Event ${parsed.eventKey} is stored already (as ${existing}); this copy stays quarantined`);
+    }
+    if (parsed.kind !== 'valid') return { id: event.id, replayed: 'ignored' };
+    await this.queue.enqueue([{ eventId: event.id, media: parsed.media }], { replay: true });
+    return { id: event.id, replayed: 'processing' };
+  }
+}
