@@ -3,8 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
+import type { EventRow } from '../jobs/job.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { actionOf, isKnownEventType, type Media } from '../webhook/magic-hour-event.types.js';
+import { actionOf, isKnownEventType } from '../webhook/magic-hour-event.types.js';
 import { HandlerRunRepository } from './handler-run.repository.js';
 import { MagicHourHandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { PermanentHandlerError, type HandlerContext, type MagicHourEvent } from './magic-hour-event.js';
@@ -20,15 +21,6 @@ export interface FailedRun {
 /** Thrown into a handler's `signal` (and its run) when its timeout passes. */
 export class HandlerTimeoutError extends Error {
   override readonly name = 'HandlerTimeoutError';
-}
-
-interface EventRow {
-  id: string;
-  type: string;
-  media: Media;
-  project_id: string;
-  payload: unknown;
-  received_at: Date;
 }
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -45,7 +45,8 @@ export interface JobListQuery {
   after?: { createdAt: Date; id: string };
 }
 
-interface EventRow {
+/** A stored event as the worker reads it to apply it, or to run its handlers. */
+export interface EventRow {
   id: string;
   type: string;
   media: Media;
