@@ -76,6 +76,20 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     expect(await t.db.query(`SELECT attempts FROM webhook_events WHERE id = $1`, [eventId])).toEqual([{ attempts: 1 }]);
   });
 
+  it('never applies again an event that was applied and then failed in a handler', async () => {
+    const id = projectId();
+    const eventId = await storeEvent('video.completed', { id, credits_charged: 3 });
+    await t.db.query(
+      `UPDATE webhook_events SET status = 'failed', processed_at = now(), last_error = 'H: dead' WHERE id = $1`,
+      [eventId],
+    );
+    const job = await queue.add({ events: [{ eventId, media: 'video' }] }, { jobId: `${eventId}-rerun` });
+    expect(await job.finished()).toEqual({ applied: 0, skipped: 1 });
+    const [row] = await t.db.query(`SELECT status, last_error FROM webhook_events WHERE id = $1`, [eventId]);
+    expect(row).toEqual({ status: 'failed', last_error: 'H: dead' });
+    expect(await t.db.query(`SELECT 1 FROM jobs WHERE id = $1`, [id])).toEqual([]);
+  });
+
   it('skips a queued event that is not stored, without retrying', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     const job = await queue.add({ events: [{ eventId: missing, media: 'audio' }] }, { jobId: missing, attempts: 3 });

@@ -139,7 +139,8 @@ export class JobRepository {
     return this.dataSource.transaction(async (manager) => {
       const events: EventRow[] = await manager.query(
         `SELECT id, type, media, project_id, payload, received_at FROM webhook_events
-          WHERE id = ANY($1::uuid[]) AND status IN ('received', 'failed')
+          WHERE id = ANY($1::uuid[])
+            AND (status = 'received' OR (status = 'failed' AND processed_at IS NULL))
           ORDER BY id FOR UPDATE`,
         [eventIds],
       );
