@@ -197,6 +197,16 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     expect(get.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
   });
 
+  it('quarantines a signed body nested too deep to handle, instead of answering 500', async () => {
+    const depth = 20_000;
+    const body = `{"type":"video.completed","payload":{"id":"cdeep","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const answer = await deliver(body);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ received: true, duplicate: false, quarantined: true });
+    const [row] = await rows(`SELECT status, event_key, jsonb_typeof(payload) AS kind FROM webhook_events WHERE event_key = 'video.completed:cdeep'`);
+    expect(row).toEqual({ status: 'quarantined', event_key: 'video.completed:cdeep', kind: 'string' });
+  });
+
   it('treats header names case-insensitively', async () => {
     const id = projectId();
     const body = eventBody('image.started', id);

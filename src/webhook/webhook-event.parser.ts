@@ -75,7 +75,13 @@ const UNSTORABLE_JSON = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 /** `value` as JSON text Postgres can store, or `null` when it holds what jsonb refuses. */
 export function storableJson(value: unknown): string | null {
-  const json = JSON.stringify(value);
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // Nesting deep enough to overflow the stack: keep the bytes instead.
+    return null;
+  }
   return UNSTORABLE_JSON.test(json) ? null : json;
 }
 
@@ -93,6 +99,16 @@ const keyPart = (value: unknown, max: number): string | null =>
 @Injectable()
 export class WebhookEventParser {
   async parse(body: Buffer): Promise<ParsedEvent> {
+    try {
+      return this.classify(body);
+    } catch (error) {
+      // A body hostile enough to break classification (say, nesting that overflows the stack) is
+      // still kept, as bytes, rather than answered 500 until Magic Hour gives up on it.
+      return this.invalid(body, [`body could not be processed: ${(error as Error).message}`], undefined);
+    }
+  }
+
+  private classify(body: Buffer): ParsedEvent {
     let text: string;
     try {
       text = utf8.decode(body);
