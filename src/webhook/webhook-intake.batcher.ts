@@ -5,6 +5,9 @@ import { WebhookEventQueue } from './webhook-event.queue.js';
 import { WebhookEventRepository, type NewWebhookEvent } from './webhook-event.repository.js';
 import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT, type QueuedEvent } from './webhook.constants.js';
 
+/** Postgres's classes of errors about the data itself: 22 data exception, 23 constraint, 54 limits. */
+const isDataError = (error: unknown): boolean => /^(22|23|54)/.test(String((error as { code?: unknown }).code ?? ''));
+
 /** What became of one stored event. */
 export interface StoreOutcome {
   /** Another delivery with the same key was stored first (in an earlier batch or this one). */
@@ -63,14 +66,32 @@ export class WebhookIntakeBatcher {
     for (const waiting of batch) {
       if (!firstOfKey.has(waiting.row.eventKey)) firstOfKey.set(waiting.row.eventKey, waiting);
     }
+    const rows = [...firstOfKey.values()].map((waiting) => waiting.row);
     let inserted: Map<string, string>;
+    const refused = new Map<string, unknown>();
     try {
-      inserted = await this.events.insertMany([...firstOfKey.values()].map((waiting) => waiting.row));
+      inserted = await this.events.insertMany(rows);
     } catch (error) {
-      this.logger.error(`Could not store ${batch.length} event(s): ${(error as Error).message}`);
-      const failure = new StorageUnavailableError(error);
-      for (const waiting of batch) waiting.reject(failure);
-      return;
+      // One row Postgres refuses (a data error) must not cost the others their answer: store them one
+      // by one. Any other failure (Postgres away) would only fail again, slower: answer 503 at once.
+      inserted = new Map();
+      if (rows.length === 1 || !isDataError(error)) for (const row of rows) refused.set(row.eventKey, error);
+      else {
+        for (const row of rows) {
+          try {
+            for (const [key, id] of await this.events.insertMany([row])) inserted.set(key, id);
+          } catch (rowError) {
+            refused.set(row.eventKey, rowError);
+          }
+        }
+      }
+    }
+    if (refused.size > 0) {
+      const [first] = refused.values();
+      this.logger.error(`Could not store ${refused.size} of ${rows.length} event(s): ${(first as Error).message}`);
+      for (const waiting of batch) {
+        if (refused.has(waiting.row.eventKey)) waiting.reject(new StorageUnavailableError(refused.get(waiting.row.eventKey)));
+      }
     }
 
     const toQueue: QueuedEvent[] = [];
@@ -83,6 +104,7 @@ export class WebhookIntakeBatcher {
       await this.events.clearEnqueued(toQueue.map((event) => event.eventId)).catch(() => undefined);
     }
     for (const waiting of batch) {
+      if (refused.has(waiting.row.eventKey)) continue;
       const stored = firstOfKey.get(waiting.row.eventKey) === waiting && inserted.has(waiting.row.eventKey);
       waiting.resolve({ duplicate: !stored });
     }
