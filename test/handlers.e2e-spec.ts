@@ -8,6 +8,7 @@ import request from 'supertest';
 import { createApp } from '../src/app.setup.js';
 import { dropDatabase } from '../src/database/database.bootstrap.js';
 import { MagicHourHandlerRegistry } from '../src/handlers/handler-registry.js';
+import { HandlerRunner } from '../src/handlers/handler-runner.service.js';
 import { OnMagicHourEvent, PermanentHandlerError, type HandlerContext, type MagicHourEvent } from '../src/handlers/index.js';
 import { DECLARED_HANDLER_CLASSES } from '../src/handlers/on-magic-hour-event.decorator.js';
 import type { JobResponse } from '../src/jobs/dto/job.response.js';
@@ -201,6 +202,20 @@ describe('Event handlers (real Postgres and Redis)', () => {
     const eventId = await eventually(() => eventOf(id, 'audio.started'));
     await eventually(async () => (await authed('get', `/events/${eventId}`)).body.status === 'failed');
     expect(count('permanent', id)).toBe(1);
+  });
+
+  it('claims runs, so two workers for one event never run a handler twice', async () => {
+    const id = projectId();
+    await deliver(eventBody('video.started', id));
+    const eventId = await eventually(() => eventOf(id, 'video.started'));
+    await eventually(async () => count('*', id) === 1);
+    // Reopen the catch-all run, then let two runners race for it.
+    await t.db.query(`UPDATE event_handler_runs SET status = 'pending' WHERE event_id = $1`, [eventId]);
+    const runner = t.app.get(HandlerRunner);
+    await Promise.all([runner.runPending(eventId, 1, 3), runner.runPending(eventId, 1, 3), runner.runPending(eventId, 1, 3)]);
+    expect(count('*', id)).toBe(2);
+    const [run] = await runsOf(eventId);
+    expect(run).toMatchObject({ handler: 'WildcardHandlers.everything', status: 'succeeded', attempts: 2 });
   });
 
   it('answers the webhook without waiting for handlers', async () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { updateReturning } from '../database/update-returning.js';
 import type { EventStatus, Media } from '../webhook/magic-hour-event.types.js';
 
 /** A stored event as operators see it. */
@@ -91,11 +92,12 @@ export class EventRepository {
 
   /** Moves an event to `to` if it still is `from`; returns whether it did. */
   async moveStatus(id: string, from: EventStatus, to: EventStatus): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const records = await updateReturning<{ id: string }>(
+      this.dataSource,
       `UPDATE webhook_events SET status = $3, enqueued_at = NULL WHERE id = $1 AND status = $2 RETURNING id`,
       [id, from, to],
     );
-    return rows.length > 0;
+    return records.length > 0;
   }
 
   /**

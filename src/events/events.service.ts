@@ -127,8 +127,8 @@ export class EventsService {
     if (handler !== undefined) {
       if (!this.registry.byName(handler)) throw new InvalidRequestError(`No handler named ${handler} is registered`);
       if (event.processedAt === null) throw new ConflictError(`Event ${id} has not been applied to its job yet; replay it without ?handler`);
-      await this.runs.reopen(id, handler);
-      await this.handlerQueue.enqueue([id], { replay: true });
+      if ((await this.runs.reopen(id, handler)) === 0) throw new ConflictError(`${handler} is running for event ${id} now`);
+      await this.handlerQueue.enqueue([id], { fresh: true });
       return { id, replayed: 'handlers', handlers: [handler] };
     }
 
@@ -140,11 +140,12 @@ export class EventsService {
       const handlers = (await this.runs.forEvents([id])).filter((run) => run.status === 'dead').map((run) => run.handler);
       // The event stays `failed` until its handlers succeed; the handler worker then marks it processed.
       await this.runs.reopen(id);
-      await this.handlerQueue.enqueue([id], { replay: true });
+      await this.handlerQueue.enqueue([id], { fresh: true });
       return { id, replayed: 'handlers', handlers };
     }
     await this.events.moveStatus(id, 'failed', 'received');
-    await this.queue.enqueue([{ eventId: id, media: event.media as Media }], { replay: true });
+    // If Redis does not take it now, the relay will: the event is `received` and marked unqueued.
+    await this.queue.enqueue([{ eventId: id, media: event.media as Media }], { fresh: true });
     return { id, replayed: 'processing' };
   }
 
@@ -186,7 +187,7 @@ export class EventsService {
       throw new ConflictError(`Event ${parsed.eventKey} is stored already (as ${existing}); this copy stays quarantined`);
     }
     if (parsed.kind !== 'valid') return { id: event.id, replayed: 'ignored' };
-    await this.queue.enqueue([{ eventId: event.id, media: parsed.media }], { replay: true });
+    await this.queue.enqueue([{ eventId: event.id, media: parsed.media }], { fresh: true });
     return { id: event.id, replayed: 'processing' };
   }
 }

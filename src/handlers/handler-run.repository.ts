@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { updateReturning } from '../database/update-returning.js';
 
 /** Where one handler stands for one event. */
-export type HandlerRunStatus = 'pending' | 'succeeded' | 'failed' | 'dead';
+export type HandlerRunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'dead';
+
+/** A run that may be started: pending, failed, or running under a claim that has lapsed. */
+const OPEN = `(status IN ('pending', 'failed') OR (status = 'running' AND claimed_until < now()))`;
 
 /** One handler's record for one event. */
 export interface HandlerRun {
@@ -61,11 +65,29 @@ export class HandlerRunRepository {
     return rows.map(toRun);
   }
 
+  /**
+   * Claims the event's open runs for `leaseMs`, atomically, so that two queue jobs for one event
+   * (a replay during a retry, a relay hand-over) never run the same handler at once, and a handler
+   * that succeeded never runs again. Returns the names of the runs this caller now holds.
+   */
+  async claim(eventId: string, leaseMs: number): Promise<string[]> {
+    const records = await updateReturning<{ handler: string }>(
+      this.dataSource,
+      `UPDATE event_handler_runs
+          SET status = 'running', claimed_until = now() + make_interval(secs => $2 / 1000.0), updated_at = now()
+        WHERE event_id = $1 AND ${OPEN}
+        RETURNING handler`,
+      [eventId, leaseMs],
+    );
+    return records.map((row) => row.handler);
+  }
+
   /** Records how one run ended. */
   async finish(eventId: string, handler: string, outcome: { status: HandlerRunStatus; error: string | null; durationMs: number }): Promise<void> {
     await this.dataSource.query(
       `UPDATE event_handler_runs
-          SET status = $3, attempts = attempts + 1, last_error = $4, duration_ms = $5, updated_at = now()
+          SET status = $3, attempts = attempts + 1, last_error = $4, duration_ms = $5, claimed_until = NULL,
+              updated_at = now()
         WHERE event_id = $1 AND handler = $2`,
       [eventId, handler, outcome.status, outcome.error?.slice(0, 10_000) ?? null, Math.round(outcome.durationMs)],
     );
@@ -85,26 +107,29 @@ export class HandlerRunRepository {
    */
   async reopen(eventId: string, handler?: string): Promise<number> {
     if (handler !== undefined) {
-      await this.dataSource.query(
+      const rows: unknown[] = await this.dataSource.query(
         `INSERT INTO event_handler_runs (event_id, handler, status) VALUES ($1, $2, 'pending')
-         ON CONFLICT (event_id, handler) DO UPDATE SET status = 'pending', enqueued_at = NULL, updated_at = now()`,
+         ON CONFLICT (event_id, handler) DO UPDATE SET status = 'pending', enqueued_at = NULL, updated_at = now()
+           WHERE NOT (event_handler_runs.status = 'running' AND event_handler_runs.claimed_until >= now())
+         RETURNING handler`,
         [eventId, handler],
       );
-      return 1;
+      return rows.length;
     }
-    const rows: unknown[] = await this.dataSource.query(
+    const records = await updateReturning<{ handler: string }>(
+      this.dataSource,
       `UPDATE event_handler_runs SET status = 'pending', enqueued_at = NULL, updated_at = now()
         WHERE event_id = $1 AND status IN ('failed', 'dead') RETURNING handler`,
       [eventId],
     );
-    return rows.length;
+    return records.length;
   }
 
   /** Notes that these events' runs were handed to the queue. */
   async markEnqueued(eventIds: readonly string[]): Promise<void> {
     await this.dataSource.query(
       `UPDATE event_handler_runs SET enqueued_at = now()
-        WHERE event_id = ANY($1::uuid[]) AND status IN ('pending', 'failed')`,
+        WHERE event_id = ANY($1::uuid[]) AND ${OPEN}`,
       [eventIds],
     );
   }
@@ -113,7 +138,7 @@ export class HandlerRunRepository {
   async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<string[]> {
     const rows: Array<{ event_id: string }> = await this.dataSource.query(
       `SELECT DISTINCT event_id FROM event_handler_runs
-        WHERE status IN ('pending', 'failed')
+        WHERE ${OPEN}
           AND ((enqueued_at IS NULL AND updated_at < now() - make_interval(secs => $1 / 1000.0))
                OR enqueued_at < now() - make_interval(secs => $2 / 1000.0))
         LIMIT $3`,

@@ -55,11 +55,8 @@ export class HandlerRunner {
       [eventId],
     );
     if (!event || !isKnownEventType(event.type)) return [];
-    const open = new Set(
-      (await this.runs.forEvents([eventId]))
-        .filter((run) => run.status === 'pending' || run.status === 'failed')
-        .map((run) => run.handler),
-    );
+    // The lease outlasts the run's timeout, so a live run is never claimed twice.
+    const open = new Set(await this.runs.claim(eventId, this.config.handlerTimeoutMs * 2 + 10_000));
     const handlers = [...open].map((name) => this.registry.byName(name)).filter((h): h is RegisteredHandler => !!h);
     const missing = [...open].filter((name) => !this.registry.byName(name));
     if (handlers.length === 0 && missing.length === 0) return [];

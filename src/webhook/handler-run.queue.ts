@@ -20,10 +20,12 @@ export class HandlerRunQueue {
   ) {}
 
   /**
-   * Queues the events' handlers. A first run's job id is derived from the event, so the relay can hand
-   * it over again harmlessly; a replay gets a fresh one. Returns whether Redis took them.
+   * Queues the events' handlers. A first hand-over's job id is derived from the event; a later one
+   * (relay, replay) gets a fresh id, since Redis may still keep the first job. Runs are claimed in
+   * Postgres before they run, so two jobs for one event never run a handler twice at once.
+   * Returns whether Redis took them.
    */
-  async enqueue(eventIds: readonly string[], options: { replay?: boolean } = {}): Promise<boolean> {
+  async enqueue(eventIds: readonly string[], options: { fresh?: boolean } = {}): Promise<boolean> {
     if (eventIds.length === 0) return true;
     if (!this.events.isConnected()) return false;
     try {
@@ -32,7 +34,7 @@ export class HandlerRunQueue {
           eventIds.map((eventId) => ({
             data: { eventId },
             opts: {
-              jobId: options.replay ? `handlers-${eventId}-${Date.now()}` : `handlers-${eventId}`,
+              jobId: options.fresh ? `handlers-${eventId}-${Date.now().toString(36)}` : `handlers-${eventId}`,
               attempts: this.config.handlerAttempts,
               backoff: { type: 'exponential', delay: this.config.handlerBackoffMs },
               removeOnComplete: KEEP_COMPLETED_JOBS,

@@ -78,7 +78,7 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
    * same batch twice queues it once while the first is still in Redis; Postgres decides the rest.
    * Returns whether Redis took them all.
    */
-  async enqueue(events: readonly QueuedEvent[], options: { replay?: boolean } = {}): Promise<boolean> {
+  async enqueue(events: readonly QueuedEvent[], options: { fresh?: boolean } = {}): Promise<boolean> {
     if (events.length === 0) return true;
     if (!this.isConnected()) return false;
     const jobs = [];
@@ -87,8 +87,9 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
       jobs.push({
         data: { events: batch },
         opts: {
-          // A replay must not be mistaken for the earlier job Redis may still keep under the same id.
-          jobId: options.replay ? `${jobIdOf(batch)}-replay-${Date.now()}` : jobIdOf(batch),
+          // A second hand-over (relay, replay) must not be mistaken for an earlier job Redis may still
+          // keep under the same id; the worker's lock on each event keeps it from being applied twice.
+          jobId: options.fresh ? `${jobIdOf(batch)}-${Date.now().toString(36)}-${start}` : jobIdOf(batch),
           attempts: PROCESS_ATTEMPTS,
           backoff: { type: 'exponential', delay: PROCESS_BACKOFF_MS },
           removeOnComplete: KEEP_COMPLETED_JOBS,

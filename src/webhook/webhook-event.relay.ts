@@ -70,7 +70,7 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationS
       if (batch.length < RELAY_BATCH_SIZE || this.stopped) break;
     }
     const withRuns = await this.handlerRuns.findUnqueued(RELAY_GRACE_MS, RELAY_REQUEUE_AFTER_MS, RELAY_BATCH_SIZE);
-    if (withRuns.length > 0 && (await this.handlerQueue.enqueue(withRuns))) {
+    if (withRuns.length > 0 && (await this.handlerQueue.enqueue(withRuns, { fresh: true }))) {
       await this.handlerRuns.markEnqueued(withRuns);
       this.logger.log(`Queued the handlers of ${withRuns.length} event(s) that had not reached the queue`);
     }
@@ -94,7 +94,7 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async handOver(batch: readonly QueuedEvent[]): Promise<boolean> {
-    if (!(await this.queue.enqueue(batch))) return false;
+    if (!(await this.queue.enqueue(batch, { fresh: true }))) return false;
     await this.events.markEnqueued(batch.map((event) => event.eventId));
     return true;
   }
