@@ -34,9 +34,11 @@ export class JobsService {
 
   /** @throws JobNotFoundError */
   async get(id: string): Promise<JobResponse> {
+    // History first, then the job: an event the history shows as processed was committed with its job
+    // update, so the job read after it includes it (read the other way round, they could disagree).
+    const [events, files] = await Promise.all([this.jobs.eventsOf([id]), this.files.listFor([id])]);
     const job = await this.jobs.findById(id);
     if (!job) throw new JobNotFoundError(id);
-    const [events, files] = await Promise.all([this.jobs.eventsOf([id]), this.files.listFor([id])]);
     return toJobResponse(job, events, files);
   }
 
