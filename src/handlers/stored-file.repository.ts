@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /** One output the download handler stored on disk (`stored_files`). */
 export interface StoredFile {
@@ -74,9 +74,9 @@ export class StoredFileRepository {
   }
 
   /** The stored files of these jobs, grouped by job, oldest first within a job. */
-  async listFor(jobIds: readonly string[]): Promise<StoredFile[]> {
+  async listFor(jobIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<StoredFile[]> {
     if (jobIds.length === 0) return [];
-    const rows: StoredFileRow[] = await this.dataSource.query(
+    const rows: StoredFileRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM stored_files WHERE job_id = ANY($1::text[]) ORDER BY job_id, stored_at, url`,
       [jobIds],
     );

@@ -219,8 +219,8 @@ export class JobRepository {
   }
 
   /** Jobs newest first (by `created_at`, then id), after the keyset position; `limit` + 1 rows, to tell if more follow. */
-  list(query: JobListQuery): Promise<JobEntity[]> {
-    const builder = this.dataSource
+  list(query: JobListQuery, manager: EntityManager = this.dataSource.manager): Promise<JobEntity[]> {
+    const builder = manager
       .getRepository(JobEntity)
       .createQueryBuilder('job')
       .orderBy('job.created_at', 'DESC')
@@ -238,10 +238,10 @@ export class JobRepository {
   }
 
   /** The event history of these jobs, oldest first. */
-  async eventsOf(jobIds: readonly string[]): Promise<JobEventRecord[]> {
+  async eventsOf(jobIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<JobEventRecord[]> {
     if (jobIds.length === 0) return [];
     const rows: Array<{ project_id: string; type: string; status: EventStatus; received_at: Date; processed_at: Date | null }> =
-      await this.dataSource.query(
+      await manager.query(
         `SELECT project_id, type, status, received_at, processed_at FROM webhook_events
           WHERE project_id = ANY($1::text[]) ORDER BY received_at, id`,
         [jobIds],

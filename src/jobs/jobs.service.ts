@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { InvalidRequestError, JobNotFoundError } from '../common/domain.errors.js';
 import { DEFAULT_PAGE_SIZE, type ListJobsQuery } from './dto/list-jobs.query.js';
 import { toJobResponse, type JobPageResponse, type JobResponse } from './dto/job.response.js';
@@ -30,6 +32,7 @@ export class JobsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly files: StoredFileRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   /** @throws JobNotFoundError */
@@ -45,15 +48,15 @@ export class JobsService {
   /** A page of jobs, newest first, with each job's history. */
   async list(query: ListJobsQuery): Promise<JobPageResponse> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.jobs.list({
-      status: query.status,
-      media: query.media,
-      limit,
-      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    // One snapshot for the page and its histories, so a job is never listed behind its own history.
+    const { rows, events, files } = await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const found = await this.jobs.list({ status: query.status, media: query.media, limit, after }, manager);
+      const ids = found.slice(0, limit).map((job) => job.id);
+      const [history, stored] = [await this.jobs.eventsOf(ids, manager), await this.files.listFor(ids, manager)];
+      return { rows: found, events: history, files: stored };
     });
     const page = rows.slice(0, limit);
-    const ids = page.map((job) => job.id);
-    const [events, files] = await Promise.all([this.jobs.eventsOf(ids), this.files.listFor(ids)]);
     const last = page[page.length - 1];
     return {
       items: page.map((job) =>
