@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.setup.js';
 import { buildConfig, type AppConfig } from '../../src/config/app.config.js';
 import { validateEnv } from '../../src/config/env.validation.js';
 import { dropDatabase } from '../../src/database/database.bootstrap.js';
-import { WEBHOOK_QUEUE } from '../../src/webhook/webhook.constants.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../../src/webhook/webhook.constants.js';
 
 /** The local Postgres and Redis the tests use (the machine's own, on their default ports). */
 export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432';
@@ -62,8 +62,10 @@ export async function startApp(
     async close(options = {}) {
       if (!options.keepDatabase) {
         // Leave nothing of this run in the shared Redis; skipped when Redis is not there.
-        const queue = app.get<Queue>(getQueueToken(WEBHOOK_QUEUE));
-        if (queue.client.status === 'ready') await queue.obliterate({ force: true }).catch(() => undefined);
+        for (const name of [WEBHOOK_QUEUE, HANDLER_QUEUE]) {
+          const queue = app.get<Queue>(getQueueToken(name));
+          if (queue.client.status === 'ready') await queue.obliterate({ force: true }).catch(() => undefined);
+        }
       }
       await app.close();
       await db.destroy();
