@@ -290,6 +290,8 @@ describe('Event handlers (real Postgres and Redis)', () => {
     expect(second.body.items[0].type).toBe('video.started');
     expect(second.body.nextCursor).toBeNull();
     expect((await authed('get', '/events?status=nope')).status).toBe(400);
+    const notAnId = Buffer.from(JSON.stringify([new Date().toISOString(), '-'.repeat(36)])).toString('base64url');
+    expect((await authed('get', `/events?cursor=${notAnId}`)).status).toBe(400);
     expect((await authed('get', '/events/not-a-uuid')).status).toBe(400);
     expect((await authed('get', '/events/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await http().get('/events')).status).toBe(401);

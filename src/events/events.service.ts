@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, EventNotFoundError, InvalidRequestError, StillInvalidError } from '../common/domain.errors.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { HandlerRunRepository, type HandlerRun } from '../handlers/handler-run.repository.js';
 import { MagicHourHandlerRegistry } from '../handlers/handler-registry.js';
 import type { Media } from '../webhook/magic-hour-event.types.js';
@@ -35,22 +36,7 @@ export interface ReplayResponse {
 /** Most events one bulk replay takes. */
 export const BULK_REPLAY_MAX = 1000;
 
-function encodeCursor(event: StoredEvent): string {
-  return Buffer.from(JSON.stringify([event.receivedAt.toISOString(), event.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string' && /^[0-9a-f-]{36}$/i.test(value[1])) {
-      const receivedAt = new Date(value[0]);
-      if (!Number.isNaN(receivedAt.getTime())) return { receivedAt, id: value[1] };
-    }
-  } catch {
-    // falls through
-  }
-  throw new InvalidRequestError('cursor is not one this API returned');
-}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toResponse = (event: StoredEvent, runs?: HandlerRun[]): EventResponse => ({
   id: event.id,
@@ -99,11 +85,12 @@ export class EventsService {
   ) {}
 
   async list(filter: EventFilter, limit = 20, cursor?: string): Promise<{ items: EventResponse[]; nextCursor: string | null }> {
-    const rows = await this.events.list(filter, limit, cursor === undefined ? undefined : decodeCursor(cursor));
+    const position = cursor === undefined ? undefined : decodeKeysetCursor(cursor, UUID);
+    const rows = await this.events.list(filter, limit, position && { receivedAt: position.at, id: position.id });
     const page = rows.slice(0, limit);
     return {
       items: page.map((event) => toResponse(event)),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+      nextCursor: rows.length > limit ? encodeKeysetCursor({ at: page[page.length - 1].receivedAt, id: page[page.length - 1].id }) : null,
     };
   }
 

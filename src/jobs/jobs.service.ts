@@ -1,30 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { InvalidRequestError, JobNotFoundError } from '../common/domain.errors.js';
+import { JobNotFoundError } from '../common/domain.errors.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { DEFAULT_PAGE_SIZE, type ListJobsQuery } from './dto/list-jobs.query.js';
 import { toJobResponse, type JobPageResponse, type JobResponse } from './dto/job.response.js';
 import { StoredFileRepository } from '../handlers/stored-file.repository.js';
 import { JobRepository } from './job.repository.js';
-
-/** Encodes a keyset position as an opaque cursor. */
-export function encodeCursor(position: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
-}
-
-/** Decodes a cursor made by `encodeCursor`; throws `InvalidRequestError` for anything else. */
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      const createdAt = new Date(value[0]);
-      if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: value[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw new InvalidRequestError('cursor is not one this API returned');
-}
 
 /** Answers "what is the status of job X?" and lists jobs. */
 @Injectable()
@@ -48,7 +30,8 @@ export class JobsService {
   /** A page of jobs, newest first, with each job's history. */
   async list(query: ListJobsQuery): Promise<JobPageResponse> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const position = query.cursor === undefined ? undefined : decodeKeysetCursor(query.cursor);
+    const after = position && { createdAt: position.at, id: position.id };
     // One snapshot for the page and its histories, so a job is never listed behind its own history.
     const { rows, events, files } = await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const found = await this.jobs.list({ status: query.status, media: query.media, limit, after }, manager);
@@ -66,7 +49,7 @@ export class JobsService {
           files.filter((file) => file.jobId === job.id),
         ),
       ),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+      nextCursor: rows.length > limit && last ? encodeKeysetCursor({ at: last.createdAt, id: last.id }) : null,
     };
   }
 }
