@@ -43,3 +43,6 @@ export class StillInvalidError extends DomainError {
     super(`The event still does not validate: ${problems.join('; ')}`);
   }
 }
+
+/** `thrown` as an Error: what a catch block receives need not be one. */
+export const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : new Error(String(thrown)));

@@ -1,3 +1,4 @@
+import { asError } from '../common/domain.errors.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -22,8 +23,6 @@ export interface FailedRun {
 export class HandlerTimeoutError extends Error {
   override readonly name = 'HandlerTimeoutError';
 }
-
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * Runs an event's handlers that have not succeeded yet, each with its own timeout, and records each

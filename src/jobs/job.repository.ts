@@ -1,3 +1,4 @@
+import { asError } from '../common/domain.errors.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -87,8 +88,6 @@ const toState = (row: JobRow): JobState => ({
   completedAt: row.completed_at,
   erroredAt: row.errored_at,
 });
-
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /** The `jobs` table: applying events to it, and reading it with its event history. */
 @Injectable()
