@@ -36,15 +36,14 @@ export async function postSignedEvent(
   }
 }
 
-/** A short reason for a failed `fetch`: `ECONNREFUSED`, `timed out after 10000 ms`, ... */
+/** A short reason for a failed `fetch`: `ECONNREFUSED`, `no answer within 10000 ms`, ... */
 export function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  // Read by shape, not `instanceof`: fetch's errors may come from another realm (a test's VM context).
+  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
+  return typeof message === 'string' ? message : String(error);
 }
 
 /** Magic Hour's retry schedule, shortened by a cap. */
