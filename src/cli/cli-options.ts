@@ -18,8 +18,9 @@ export interface CliIo {
 /** A mistake in how `mh` was called: printed with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {}
 
-/** Defaults for a service started locally (`npm start` on port 3000). */
+/** Where a service started locally (`npm start`, port 3000) takes webhooks. */
 export const DEFAULT_WEBHOOK_URL = 'http://localhost:3000/webhook';
+/** Where a service started locally answers `GET /jobs/:id`. */
 export const DEFAULT_API_URL = 'http://localhost:3000';
 /** The secret used in the README's examples; the service accepts any signature while it has none. */
 export const DEFAULT_SECRET = 'whsec_test';

@@ -7,6 +7,7 @@ import { simulateCommand } from './simulate.command.js';
 /** Every `mh` command, in the order `mh --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [sendCommand, simulateCommand, signCommand];
 
+/** `mh --help`. */
 export const TOOL_HELP = `mh: play Magic Hour's side against your webhook endpoint
 
 Usage: mh <command> [options]      (npx mh ... from this repository)

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { isKnownEventType, mediaOf, type Media } from '../webhook/magic-hour-event.types.js';
 import { postSignedEvent } from '../simulator/delivery.js';
 import { ALL_TYPES, projectEventBody, projectId, randomProject } from '../simulator/events.js';
+import { seededRandom } from '../simulator/random.js';
 import { signedHeaders, unixSeconds } from '../simulator/signing.js';
 import type { CliCommand } from './cli-command.js';
 import { COMMON_FLAGS, COMMON_HELP, commonOptions, numberFlag, parseFlags, UsageError, type CliIo } from './cli-options.js';
@@ -50,8 +52,10 @@ export const sendCommand: CliCommand = {
     const timestamp = numberFlag('timestamp', values.timestamp, unixSeconds(), { min: 0, max: 999_999_999_999, integer: true });
     const timeoutMs = numberFlag('timeout-ms', values['timeout-ms'], 10_000, { min: 1, max: 600_000, integer: true });
 
+    // Seeded by the id, so that the events of one job (`--id X` several times) describe the same project.
     const now = new Date();
-    const project = randomProject(mediaOf(type) as Media, Math.random, new Date(now.getTime() - 60_000), id);
+    const random = seededRandom(createHash('sha256').update(id).digest().readUInt32BE(0));
+    const project = randomProject(mediaOf(type) as Media, random, new Date(now.getTime() - 60_000), id);
     const body = projectEventBody(type, project, now);
 
     if (values['dry-run']) {

@@ -117,7 +117,7 @@ export const simulateCommand: CliCommand = {
       return 0;
     }
     const common = commonOptions(values, io.env);
-    const jobs = numberFlag('jobs', values.jobs, D.jobs, { min: 1, max: 1_000_000, integer: true });
+    const jobs = numberFlag('jobs', values.jobs, D.jobs, { min: 1, max: 100_000, integer: true });
     const concurrency = numberFlag('concurrency', values.concurrency, D.concurrency, { min: 1, max: 10_000, integer: true });
     const rates = {
       failureRate: rateFlag('failure-rate', values['failure-rate'], D.failureRate),

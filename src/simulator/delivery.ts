@@ -79,4 +79,5 @@ export function concurrencyLimit(max: number): <T>(task: () => Promise<T>) => Pr
   };
 }
 
+/** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
