@@ -1,7 +1,9 @@
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
-import { ALL_TYPES, eventBody, projectId } from '../test/support/events.js';
-import { signedHeaders } from '../test/support/signing.js';
+import { ALL_TYPES, projectEventBody, projectId, randomProject } from '../src/simulator/events.js';
+import { seededRandom } from '../src/simulator/random.js';
+import { signedHeaders } from '../src/simulator/signing.js';
+import { mediaOf, type Media } from '../src/webhook/magic-hour-event.types.js';
 
 /** One request ready to send: a unique event and its signature headers. */
 export interface SignedEvent {
@@ -9,11 +11,17 @@ export interface SignedEvent {
   headers: Record<string, string>;
 }
 
-/** `count` unique events cycling through all nine types, signed now with `secret`. */
+/**
+ * `count` unique events cycling through all nine types, with the same realistic payloads as `mh`
+ * (the same seed on every run, so runs compare), signed now with `secret` by `mh`'s signer.
+ */
 export function presign(count: number, secret: string): SignedEvent[] {
-  const timestamp = Math.floor(Date.now() / 1000);
+  const now = new Date();
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const random = seededRandom(1);
   return Array.from({ length: count }, (_, i) => {
-    const body = eventBody(ALL_TYPES[i % ALL_TYPES.length], projectId());
+    const type = ALL_TYPES[i % ALL_TYPES.length];
+    const body = projectEventBody(type, randomProject(mediaOf(type) as Media, random, now, projectId()), now);
     return { body, headers: signedHeaders(body, secret, timestamp) };
   });
 }
