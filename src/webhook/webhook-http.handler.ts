@@ -35,7 +35,8 @@ class BodyError extends Error {
  *
  * Being outside Express, it does its own request id (`x-request-id`, as for every route), metrics
  * and one log line per delivery: debug when stored or a duplicate (so the default level writes
- * nothing on the hot path), info when ignored, warn when quarantined or refused, error on a 5xx.
+ * nothing on the hot path), info when ignored, warn when quarantined, refused or not stored (503),
+ * error with the stack on a 500.
  */
 @Injectable()
 export class WebhookHttpHandler {
@@ -81,7 +82,7 @@ export class WebhookHttpHandler {
     }
     const seconds = (performance.now() - started) / 1000;
     this.metrics.recordWebhook(trace.type, outcome, seconds);
-    const level = OUTCOME_LOG_LEVEL[outcome];
+    const level = status === 500 ? 'error' : OUTCOME_LOG_LEVEL[outcome];
     if (this.log.logger.isLevelEnabled(level)) {
       this.log[level](
         {

@@ -18,7 +18,8 @@ export function outcomeOf(result: IntakeResult): WebhookOutcome {
 
 /**
  * The level of a delivery's log line. Deliveries that went as expected log at debug, so that the hot
- * path writes nothing at the default level; anything an operator should look at logs at warn or above.
+ * path writes nothing at the default level; anything an operator should look at logs at warn. (A 503's
+ * cause is logged once per batch, as an error, by the batcher; a 500 is a bug and logs at error.)
  */
 export const OUTCOME_LOG_LEVEL: Record<WebhookOutcome, 'debug' | 'info' | 'warn' | 'error'> = {
   stored: 'debug',
@@ -26,5 +27,5 @@ export const OUTCOME_LOG_LEVEL: Record<WebhookOutcome, 'debug' | 'info' | 'warn'
   ignored: 'info',
   quarantined: 'warn',
   rejected: 'warn',
-  error: 'error',
+  error: 'warn',
 };
