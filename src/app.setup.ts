@@ -1,18 +1,36 @@
 import { type INestApplication, Logger, type Provider, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
 import type { Server } from 'node:http';
+import { serveDocs } from './docs/openapi.js';
+import { createRootLogger, loggerParams } from './logging/log-options.js';
 import { WebhookHttpHandler } from './webhook/webhook-http.handler.js';
 
+/** What `createApp` takes besides the configuration. */
+export interface CreateAppOptions {
+  /** Handler providers beyond those listed in `HandlersModule`. */
+  handlers?: Provider[];
+  /**
+   * Where log lines go instead of stdout. `nestjs-pino` keeps one root logger per process, made by the
+   * first app created in it, so this applies to the first app of a process only.
+   */
+  logDestination?: DestinationStream;
+}
+
 /**
- * Builds the application for a configuration: prepares the database (creates it if missing, runs
- * migrations), then wires the raw webhook body, validation and shutdown hooks. Used by `main.ts` and
- * by the tests, so they run what production runs.
+ * Builds the application for a configuration: sets up pino as the logger, prepares the database
+ * (creates it if missing, runs migrations), then wires the raw webhook body, the docs (API role),
+ * validation and shutdown hooks. Used by `main.ts` and by the tests, so they run what production runs.
  */
-export async function createApp(config: AppConfig, options: { handlers?: Provider[] } = {}): Promise<INestApplication> {
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
+  const logging = loggerParams(createRootLogger(config, options.logDestination));
+  // From here on every line, Nest's own start-up lines included, is written by pino.
+  Logger.overrideLogger(new PinoNestLogger(new PinoLogger(logging), logging));
   const logger = new Logger('Bootstrap');
   if (!config.production) {
     if (config.webhookSecrets.length === 0) {
@@ -25,14 +43,18 @@ export async function createApp(config: AppConfig, options: { handlers?: Provide
   await prepareDatabase(config.databaseUrl);
 
   // No body parsers: no route but the webhook takes a body, and that one must stay raw bytes.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.handlers), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.handlers, logging), {
     bodyParser: false,
     bufferLogs: false,
   });
+  app.useLogger(app.get(PinoNestLogger));
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.set('etag', false);
-  if (runsApi(config)) serveWebhookFirst(app.getHttpServer() as Server, app.get(WebhookHttpHandler));
+  if (runsApi(config)) {
+    serveWebhookFirst(app.getHttpServer() as Server, app.get(WebhookHttpHandler));
+    serveDocs(app);
+  }
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );

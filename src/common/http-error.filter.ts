@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -13,10 +14,19 @@ import {
 } from './domain.errors.js';
 
 /** The body of every error answer. */
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string | string[];
+export class ErrorBody {
+  @ApiProperty({ type: 'integer', example: 401 })
+  statusCode!: number;
+
+  @ApiProperty({ description: "The status's reason phrase", example: 'Unauthorized' })
+  error!: string;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    description: 'What went wrong; a list when a request has several invalid fields',
+    example: 'Invalid API key',
+  })
+  message!: string | string[];
 }
 
 function domainStatus(error: DomainError): number {

@@ -43,6 +43,9 @@ describe('buildConfig', () => {
       handlerBackoffMs: 2000,
       downloadDir: null,
       downloadMaxBytes: 2 * 1024 ** 3,
+      logLevel: 'info',
+      logFormat: null,
+      metricsToken: null,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -71,6 +74,9 @@ describe('buildConfig', () => {
       HANDLER_BACKOFF_MS: '250',
       DOWNLOAD_DIR: '/var/lib/outputs',
       DOWNLOAD_MAX_BYTES: '1000000',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+      METRICS_TOKEN: 'scrape-token-0123456789',
     });
     expect(config).toEqual({
       production: false,
@@ -88,6 +94,9 @@ describe('buildConfig', () => {
       handlerBackoffMs: 250,
       downloadDir: '/var/lib/outputs',
       downloadMaxBytes: 1000000,
+      logLevel: 'debug',
+      logFormat: 'pretty',
+      metricsToken: 'scrape-token-0123456789',
     });
   });
 
@@ -136,6 +145,9 @@ describe('buildConfig', () => {
     expect(refusal({ WEBHOOK_BODY_LIMIT_BYTES: '100' }).message).toContain(
       'WEBHOOK_BODY_LIMIT_BYTES must not be less than 1024',
     );
+    expect(refusal({ LOG_LEVEL: 'verbose' }).message).toContain('LOG_LEVEL must be one of the following values');
+    expect(refusal({ LOG_FORMAT: 'text' }).message).toContain('LOG_FORMAT must be one of the following values: json, pretty');
+    expect(refusal({ METRICS_TOKEN: 'short' }).message).toContain('METRICS_TOKEN must be at least 16 characters');
   });
 
   it('lists every problem at once, one per line', () => {

@@ -1,4 +1,4 @@
-import { AppRole, EnvDto, InvalidEnvironmentError, validateEnv } from './env.validation.js';
+import { AppRole, EnvDto, InvalidEnvironmentError, validateEnv, type LogFormat, type LogLevel } from './env.validation.js';
 
 /** The typed configuration every part of the service reads, built once at boot. */
 export interface AppConfig {
@@ -25,6 +25,12 @@ export interface AppConfig {
   readonly downloadDir: string | null;
   /** Largest output the download handler stores. */
   readonly downloadMaxBytes: number;
+  /** Least severe level written. */
+  readonly logLevel: LogLevel;
+  /** `null`: pretty when not in production and stdout is a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat | null;
+  /** Bearer token `GET /metrics` requires; `null`: it is open (keep the port internal). */
+  readonly metricsToken: string | null;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -58,6 +64,9 @@ export function buildConfig(env: EnvDto): AppConfig {
     handlerBackoffMs: env.HANDLER_BACKOFF_MS ?? 2_000,
     downloadDir: env.DOWNLOAD_DIR?.trim() || null,
     downloadMaxBytes: env.DOWNLOAD_MAX_BYTES ?? 2 * 1024 ** 3,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: env.LOG_FORMAT ?? null,
+    metricsToken: env.METRICS_TOKEN ?? null,
   };
   if (production) {
     const missing = [

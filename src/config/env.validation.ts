@@ -1,6 +1,14 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
+/** pino's levels, most to least severe, and `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How log lines are written: one JSON object a line, or coloured text for a person. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** The roles one process can take: HTTP intake and REST, queue worker, or both. */
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -92,6 +100,18 @@ export class EnvDto {
   @IsInt()
   @Min(1)
   DOWNLOAD_MAX_BYTES?: number;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL?: LogLevel;
+
+  @IsOptional()
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT?: LogFormat;
+
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
 }
 
 /** Thrown at boot when the environment is invalid; the message lists every problem. */
@@ -129,4 +149,7 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   HANDLER_BACKOFF_MS: true,
   DOWNLOAD_DIR: true,
   DOWNLOAD_MAX_BYTES: true,
+  LOG_LEVEL: true,
+  LOG_FORMAT: true,
+  METRICS_TOKEN: true,
 };

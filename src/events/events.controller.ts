@@ -1,32 +1,68 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { ApiKeyGuard } from '../common/api-key.guard.js';
+import { ErrorBody } from '../common/http-error.filter.js';
+import { API_KEY_AUTH } from '../docs/openapi.constants.js';
+import { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
 import { EventFilterQuery, EventIdParams, ListEventsQuery, ReplayQuery } from './dto/list-events.query.js';
-import { EventsService, type EventResponse, type ReplayResponse } from './events.service.js';
+import { EventsService } from './events.service.js';
 
 /** The inbox for operators, behind the API key: events, their handler runs, and replays. */
+@ApiTags('events')
+@ApiBearerAuth(API_KEY_AUTH)
+@ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' })
+@ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' })
 @Controller('events')
 @UseGuards(ApiKeyGuard)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   @Get()
-  list(@Query() query: ListEventsQuery): Promise<{ items: EventResponse[]; nextCursor: string | null }> {
+  @ApiOperation({ summary: 'List stored events, newest first (keyset pagination)' })
+  @ApiOkResponse({ type: EventPageResponse })
+  list(@Query() query: ListEventsQuery): Promise<EventPageResponse> {
     return this.events.list({ status: query.status, type: query.type, jobId: query.jobId }, query.limit, query.cursor);
   }
 
   @Post('replay')
   @HttpCode(HttpStatus.ACCEPTED)
-  replayMany(@Query() query: EventFilterQuery): ReturnType<EventsService['replayMany']> {
+  @ApiOperation({ summary: 'Replay every failed (or, with status=quarantined, quarantined) event matching, up to 1,000' })
+  @ApiAcceptedResponse({ type: BulkReplayResponse })
+  replayMany(@Query() query: EventFilterQuery): Promise<BulkReplayResponse> {
     return this.events.replayMany(query);
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One event with its payload and handler runs' })
+  @ApiOkResponse({ type: EventResponse })
+  @ApiNotFoundResponse({ type: ErrorBody })
   get(@Param() params: EventIdParams): Promise<EventResponse> {
     return this.events.get(params.id);
   }
 
   @Post(':id/replay')
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Replay one event',
+    description:
+      'A failed event is processed again (or its dead handlers run again); a quarantined one is validated again and ' +
+      'processed if it passes; ?handler= runs that one handler of an applied event.',
+  })
+  @ApiAcceptedResponse({ type: ReplayResponse })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiConflictResponse({ type: ErrorBody, description: 'Nothing to replay' })
+  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'A quarantined event that is still invalid' })
   replay(@Param() params: EventIdParams, @Query() query: ReplayQuery): Promise<ReplayResponse> {
     return this.events.replay(params.id, query.handler);
   }

@@ -7,31 +7,8 @@ import type { Media } from '../webhook/magic-hour-event.types.js';
 import { HandlerRunQueue } from '../webhook/handler-run.queue.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
 import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
+import type { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
 import { EventRepository, type EventFilter, type StoredEvent } from './event.repository.js';
-
-/** An event as the operator API shows it; `payload` and `handlerRuns` only for one event. */
-export interface EventResponse {
-  id: string;
-  eventKey: string;
-  type: string;
-  media: string;
-  jobId: string | null;
-  status: string;
-  attempts: number;
-  lastError: string | null;
-  receivedAt: string;
-  processedAt: string | null;
-  payload?: unknown;
-  handlerRuns?: Array<{ handler: string; status: string; attempts: number; lastError: string | null; durationMs: number | null; updatedAt: string }>;
-}
-
-/** What a replay started. */
-export interface ReplayResponse {
-  id: string;
-  /** `processing`: the event is queued to be applied; `handlers`: these handlers are queued to run. */
-  replayed: 'processing' | 'handlers' | 'ignored';
-  handlers?: string[];
-}
 
 /** Most events one bulk replay takes. */
 export const BULK_REPLAY_MAX = 1000;
@@ -84,7 +61,7 @@ export class EventsService {
     private readonly handlerQueue: HandlerRunQueue,
   ) {}
 
-  async list(filter: EventFilter, limit = 20, cursor?: string): Promise<{ items: EventResponse[]; nextCursor: string | null }> {
+  async list(filter: EventFilter, limit = 20, cursor?: string): Promise<EventPageResponse> {
     const position = cursor === undefined ? undefined : decodeKeysetCursor(cursor, UUID);
     const rows = await this.events.list(filter, limit, position && { receivedAt: position.at, id: position.id });
     const page = rows.slice(0, limit);
@@ -137,7 +114,7 @@ export class EventsService {
   }
 
   /** Replays every failed (or quarantined) event matching `filter`, up to `BULK_REPLAY_MAX`. */
-  async replayMany(filter: EventFilter): Promise<{ matched: number; replayed: number; errors: Array<{ id: string; message: string }> }> {
+  async replayMany(filter: EventFilter): Promise<BulkReplayResponse> {
     const status = filter.status ?? 'failed';
     if (status !== 'failed' && status !== 'quarantined') {
       throw new InvalidRequestError('Only failed or quarantined events can be replayed');

@@ -1,11 +1,13 @@
 import { asError } from '../common/domain.errors.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
 import type { EventRow } from '../jobs/job.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { actionOf, isKnownEventType } from '../webhook/magic-hour-event.types.js';
 import { HandlerRunRepository } from './handler-run.repository.js';
 import { MagicHourHandlerRegistry, type RegisteredHandler } from './handler-registry.js';
@@ -37,6 +39,8 @@ export class HandlerRunner {
     private readonly registry: MagicHourHandlerRegistry,
     private readonly runs: HandlerRunRepository,
     private readonly jobs: JobsService,
+    private readonly metrics: MetricsService,
+    private readonly log: PinoLogger,
   ) {}
 
   /** The handler names events of `type` run. */
@@ -76,11 +80,16 @@ export class HandlerRunner {
       // A handler removed since the run was scheduled: nothing can run it.
       const error = new Error(`Handler ${name} is no longer registered`);
       await this.runs.finish(eventId, name, { status: 'dead', error: error.message, durationMs: 0 });
+      this.metrics.recordHandlerFailure(name, true);
       failed.push({ handler: name, error, dead: true });
     }
+    // Every line a handler logs (through any Nest Logger) carries the event, its job and the handler.
+    const bindings = { eventId, eventKey: `${event.type}:${event.project_id}`, jobId: event.project_id, attempt };
     await Promise.all(
       handlers.map(async (handler) => {
-        const outcome = await this.runOne(handler, typed, job, attempt, maxAttempts);
+        const outcome = await this.log.runInContext(() => this.runOne(handler, typed, job, attempt, maxAttempts), {
+          bindings: { ...bindings, handler: handler.name },
+        });
         if (outcome) failed.push(outcome);
       }),
     );
@@ -119,6 +128,7 @@ export class HandlerRunner {
     } catch (thrown) {
       const error = asError(thrown);
       const dead = error instanceof PermanentHandlerError || attempt >= maxAttempts;
+      this.metrics.recordHandlerFailure(handler.name, dead);
       context.logger.warn(`Event ${event.id} (${event.type}), attempt ${attempt}/${maxAttempts}${dead ? ', dead letter' : ''}: ${error.message}`);
       await this.runs.finish(event.id, handler.name, {
         status: dead ? 'dead' : 'failed',

@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckService,
   HealthIndicatorService,
@@ -6,7 +7,9 @@ import {
   type HealthCheckResult,
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
+import { ErrorBody } from '../common/http-error.filter.js';
 import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
+import { DependencyHealth, HealthResponse } from './health.response.js';
 
 /** How long each dependency may take to answer the health check. */
 const HEALTH_TIMEOUT_MS = 1500;
@@ -16,6 +19,8 @@ const HEALTH_TIMEOUT_MS = 1500;
  * (503 when it is down): intake keeps working without Redis, so a load balancer must not pull an
  * instance for it; a Redis outage shows as `down` with an overall status of `degraded`.
  */
+@ApiTags('operations')
+@ApiExtraModels(DependencyHealth)
 @Controller('health')
 export class HealthController {
   constructor(
@@ -26,6 +31,9 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Postgres and Redis, each up or down; no auth' })
+  @ApiOkResponse({ type: HealthResponse, description: 'Postgres is up (Redis may be down: status degraded)' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Postgres is down' })
   async check(): Promise<HealthCheckResult> {
     const [result, redis] = await Promise.all([
       this.health.check([() => this.database.pingCheck('database', { timeout: HEALTH_TIMEOUT_MS })]),

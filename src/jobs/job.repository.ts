@@ -23,11 +23,20 @@ export interface ApplyResult {
   failed: Array<{ eventId: string; error: Error }>;
 }
 
+/** An event that a transaction applied to its job. */
+export interface AppliedEvent {
+  id: string;
+  type: string;
+  media: Media;
+  projectId: string;
+  receivedAt: Date;
+}
+
 /**
  * Runs inside the transaction that applied events, with the events it applied, so that what must
  * follow an applied event (its handler runs) is committed with it or not at all.
  */
-export type AfterApply = (manager: EntityManager, applied: ReadonlyArray<{ id: string; type: string }>) => Promise<void>;
+export type AfterApply = (manager: EntityManager, applied: readonly AppliedEvent[]) => Promise<void>;
 
 /** One entry of a job's event history. */
 export interface JobEventRecord {
@@ -207,7 +216,18 @@ export class JobRepository {
           WHERE id = ANY($1::uuid[])`,
         [events.map((event) => event.id)],
       );
-      if (afterApply) await afterApply(manager, events.map((event) => ({ id: event.id, type: event.type })));
+      if (afterApply) {
+        await afterApply(
+          manager,
+          events.map((event) => ({
+            id: event.id,
+            type: event.type,
+            media: event.media,
+            projectId: event.project_id,
+            receivedAt: event.received_at,
+          })),
+        );
+      }
       return events.length;
     });
   }

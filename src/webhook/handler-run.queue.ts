@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HANDLER_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS, type HandlerJobData } from './webhook.constants.js';
-import { WebhookEventQueue } from './webhook-event.queue.js';
+import { jobCountsOf, WebhookEventQueue, type QueueJobCounts } from './webhook-event.queue.js';
 
 /**
  * The producer side of the handler queue: one queue job per event whose handlers are to run, retried
@@ -18,6 +18,11 @@ export class HandlerRunQueue {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: WebhookEventQueue,
   ) {}
+
+  /** The handler queue's job counts; throws when Redis does not answer within the enqueue timeout. */
+  jobCounts(): Promise<QueueJobCounts> {
+    return jobCountsOf(this.queue, this.events.isConnected());
+  }
 
   /**
    * Queues the events' handlers. A first hand-over's job id is derived from the event; a later one

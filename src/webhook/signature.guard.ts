@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
@@ -21,22 +21,21 @@ const header = (value: string | string[] | undefined): string | undefined =>
  */
 @Injectable()
 export class SignatureGuard implements CanActivate {
-  private readonly logger = new Logger(SignatureGuard.name);
-
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     if (!Buffer.isBuffer(request.body)) request.body = Buffer.alloc(0);
-    request.webhookSigned = this.check(request.headers, request.body, request.ip);
+    request.webhookSigned = this.check(request.headers, request.body);
     return true;
   }
 
   /**
    * Checks a delivery's signature. Returns `true` when it was verified, `false` when signing is off.
+   * A refusal is logged by the caller, with the delivery's request id.
    * @throws UnauthorizedException (401) when it is missing, wrong or out of the tolerance
    */
-  check(headers: IncomingHttpHeaders, body: Buffer, from?: string): boolean {
+  check(headers: IncomingHttpHeaders, body: Buffer): boolean {
     if (this.config.webhookSecrets.length === 0) return false;
     const failure = verifySignature({
       secrets: this.config.webhookSecrets,
@@ -47,7 +46,6 @@ export class SignatureGuard implements CanActivate {
       nowSeconds: Math.floor(Date.now() / 1000),
     });
     if (failure !== null) {
-      this.logger.warn(`Refused a webhook from ${from ?? 'unknown'}: ${failure}`);
       throw new UnauthorizedException(`Invalid webhook signature: ${failure}`);
     }
     return true;

@@ -1,9 +1,10 @@
 import { Process, Processor } from '@nestjs/bull';
-import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
+import { PinoLogger } from 'nestjs-pino';
 import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
 import { HandlerRunner } from '../handlers/handler-runner.service.js';
-import type { AfterApply, ApplyResult } from '../jobs/job.repository.js';
+import type { AfterApply, AppliedEvent, ApplyResult } from '../jobs/job.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
 import type { Media } from './magic-hour-event.types.js';
 import { AudioEventService } from './media/audio-event.service.js';
@@ -33,7 +34,6 @@ export class EventsFailedError extends Error {
  */
 @Processor(WEBHOOK_QUEUE)
 export class WebhookEventProcessor {
-  private readonly logger = new Logger(WebhookEventProcessor.name);
   private readonly services = new Map<Media, MediaEventHandler>();
 
   constructor(
@@ -44,24 +44,36 @@ export class WebhookEventProcessor {
     private readonly handlers: HandlerRunner,
     private readonly handlerRuns: HandlerRunRepository,
     private readonly handlerQueue: HandlerRunQueue,
+    private readonly metrics: MetricsService,
+    private readonly log: PinoLogger,
   ) {
     for (const service of [video, image, audio]) this.services.set(service.media, service);
+    log.setContext(WebhookEventProcessor.name);
   }
 
+  /** Every line logged while a queue job runs carries its id (`queueJob`). */
   @Process({ concurrency: WORKER_CONCURRENCY })
-  async process(job: Job<WebhookJobData>): Promise<ProcessSummary> {
+  process(job: Job<WebhookJobData>): Promise<ProcessSummary> {
+    return this.log.runInContext(() => this.apply(job), { bindings: { queueJob: job.id } });
+  }
+
+  private async apply(job: Job<WebhookJobData>): Promise<ProcessSummary> {
     const byMedia = new Map<Media, string[]>();
     for (const { eventId, media } of job.data.events) {
       byMedia.set(media, [...(byMedia.get(media) ?? []), eventId]);
     }
     // Handler runs are created in the transaction that applies their event, then queued.
     const withHandlers = new Set<string>();
+    // What the transactions applied, for the metrics and logs once they committed. (A batch that rolls
+    // back is applied again event by event, which records the same ids again.)
+    const appliedNow = new Map<string, AppliedEvent>();
     const afterApply: AfterApply = async (manager, applied) => {
       const runs = applied.flatMap((event) =>
         this.handlers.handlerNamesFor(event.type).map((handler) => ({ eventId: event.id, handler })),
       );
       await this.handlerRuns.createPending(manager, runs);
       for (const run of runs) withHandlers.add(run.eventId);
+      for (const event of applied) appliedNow.set(event.id, event);
     };
     const results = await Promise.all(
       [...byMedia].map(([media, eventIds]) => {
@@ -81,14 +93,37 @@ export class WebhookEventProcessor {
       summary.skipped += result.skipped;
       failed.push(...result.failed);
     }
+    this.recordApplied(appliedNow, new Set(failed.map((failure) => failure.eventId)));
     if (failed.length === 0) return summary;
 
-    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const attempt = job.attemptsMade + 1;
+    const final = attempt >= (job.opts.attempts ?? 1);
+    const mediaOf = new Map(job.data.events.map((event) => [event.eventId, event.media]));
     for (const { eventId, error } of failed) {
-      this.logger.error(`Event ${eventId} failed (attempt ${job.attemptsMade + 1}${final ? ', last' : ''}): ${error.message}`);
-      await this.events.recordFailure(eventId, error.message, final).catch(() => undefined);
+      const media = mediaOf.get(eventId);
+      if (media) this.metrics.recordProcessingFailure(media);
+      const stored = await this.events.recordFailure(eventId, error.message, final).catch(() => null);
+      this.log.error(
+        { eventId, eventKey: stored?.eventKey, jobId: stored?.projectId, attempt, final, err: error },
+        `Event ${stored?.eventKey ?? eventId} failed (attempt ${attempt}${final ? ', last' : ''}): ${error.message}`,
+      );
     }
     throw new EventsFailedError(failed, job.data.events.length);
+  }
+
+  /** Processing latency (arrival to applied, committed) and a debug line per event applied. */
+  private recordApplied(applied: ReadonlyMap<string, AppliedEvent>, failed: ReadonlySet<string>): void {
+    const now = Date.now();
+    const debug = this.log.logger.isLevelEnabled('debug');
+    for (const event of applied.values()) {
+      if (failed.has(event.id)) continue;
+      const seconds = (now - event.receivedAt.getTime()) / 1000;
+      this.metrics.recordProcessed(event.media, seconds);
+      if (debug) {
+        const eventKey = `${event.type}:${event.projectId}`;
+        this.log.debug({ eventId: event.id, eventKey, jobId: event.projectId, latencyMs: Math.round(seconds * 1000) }, `Event ${eventKey} applied`);
+      }
+    }
   }
 
   /** Best effort: what does not reach Redis now, the relay queues later. */

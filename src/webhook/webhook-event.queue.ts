@@ -23,6 +23,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** How many of a queue's jobs are in each state that matters to an operator. */
+export interface QueueJobCounts {
+  waiting: number;
+  active: number;
+  failed: number;
+  delayed: number;
+}
+
+/** A Bull queue's job counts, bounded by the enqueue timeout; throws when Redis is away or slow. */
+export async function jobCountsOf(queue: Queue, isConnected: boolean): Promise<QueueJobCounts> {
+  if (!isConnected) throw new Error(`Redis is ${queue.client.status}`);
+  const counts = await withTimeout(queue.getJobCounts(), ENQUEUE_TIMEOUT_MS, 'Job counts');
+  return { waiting: counts.waiting, active: counts.active, failed: counts.failed, delayed: counts.delayed };
+}
+
 /**
  * The producer side of the event queue. Enqueueing never throws and never waits more than about a
  * second: the event is already in Postgres, and the relay hands over whatever did not make it.
@@ -64,6 +79,11 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
   /** Waits for a Redis call at most the enqueue timeout. */
   bounded<T>(call: Promise<T>): Promise<T> {
     return withTimeout(call, ENQUEUE_TIMEOUT_MS, 'Redis call');
+  }
+
+  /** The event queue's job counts; throws when Redis does not answer within the enqueue timeout. */
+  jobCounts(): Promise<QueueJobCounts> {
+    return jobCountsOf(this.queue, this.isConnected());
   }
 
   /** Round trip to Redis, bounded by the enqueue timeout; throws when Redis does not answer. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { updateReturning } from '../database/update-returning.js';
 import type { EventStatus, Media } from './magic-hour-event.types.js';
 import type { QueuedEvent } from './webhook.constants.js';
 
@@ -120,15 +121,18 @@ export class WebhookEventRepository {
     );
   }
 
-  /** Records a failed processing attempt; on the last one the event becomes `failed`. */
-  async recordFailure(eventId: string, message: string, final: boolean): Promise<void> {
-    await this.dataSource.query(
+  /** Records a failed processing attempt; on the last one the event becomes `failed`. Returns its key and job. */
+  async recordFailure(eventId: string, message: string, final: boolean): Promise<{ eventKey: string; projectId: string | null } | null> {
+    const [row] = await updateReturning<{ event_key: string; project_id: string | null }>(
+      this.dataSource,
       `UPDATE webhook_events
           SET attempts = attempts + 1,
               last_error = $2,
               status = CASE WHEN $3 THEN 'failed' ELSE status END
-        WHERE id = $1 AND status IN ('received', 'failed')`,
+        WHERE id = $1 AND status IN ('received', 'failed')
+        RETURNING event_key, project_id`,
       [eventId, message.slice(0, 10_000), final],
     );
+    return row ? { eventKey: row.event_key, projectId: row.project_id } : null;
   }
 }

@@ -1,10 +1,15 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainError, InvalidWebhookError, StorageUnavailableError } from '../common/domain.errors.js';
+import { performance } from 'node:perf_hooks';
+import { InvalidWebhookError, StorageUnavailableError } from '../common/domain.errors.js';
 import { errorBody } from '../common/http-error.filter.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { assignRequestId } from '../logging/request-id.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { SignatureGuard } from './signature.guard.js';
-import { WebhookIntakeService, type IntakeResult } from './webhook-intake.service.js';
+import { WebhookIntakeService, type IntakeTrace } from './webhook-intake.service.js';
+import { OUTCOME_LOG_LEVEL, outcomeOf, type WebhookOutcome } from './webhook-outcome.js';
 
 /** The path Magic Hour posts to. */
 export const WEBHOOK_PATH = '/webhook';
@@ -27,16 +32,23 @@ class BodyError extends Error {
  * handler does only what intake needs: read the raw body (with a limit), check the signature over
  * those exact bytes, and hand it to `WebhookIntakeService`, answering in the service's JSON shapes.
  * Every other request goes on to Nest as usual.
+ *
+ * Being outside Express, it does its own request id (`x-request-id`, as for every route), metrics
+ * and one log line per delivery: debug when stored or a duplicate (so the default level writes
+ * nothing on the hot path), info when ignored, warn when quarantined, refused or not stored (503),
+ * error with the stack on a 500.
  */
 @Injectable()
 export class WebhookHttpHandler {
-  private readonly logger = new Logger(WebhookHttpHandler.name);
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly signatures: SignatureGuard,
     private readonly intake: WebhookIntakeService,
-  ) {}
+    private readonly metrics: MetricsService,
+    private readonly log: PinoLogger,
+  ) {
+    log.setContext(WebhookHttpHandler.name);
+  }
 
   /** Whether this handler serves the request; if so it answers it. */
   handles(request: IncomingMessage): boolean {
@@ -47,17 +59,44 @@ export class WebhookHttpHandler {
 
   /** Answers a `POST /webhook`; never throws. */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = assignRequestId(request, response);
+    const trace: IntakeTrace = {};
     let status = 200;
     let body: object;
+    let outcome: WebhookOutcome;
+    let failure: unknown;
     try {
       const raw = await this.readBody(request);
-      const signed = this.signatures.check(request.headers, raw, request.socket.remoteAddress);
-      body = (await this.intake.receive(raw, signed)) satisfies IntakeResult;
+      const signed = this.signatures.check(request.headers, raw);
+      const result = await this.intake.receive(raw, signed, trace);
+      body = result;
+      outcome = outcomeOf(result);
     } catch (error) {
       ({ status, body } = this.toAnswer(error));
+      outcome = status >= 500 ? 'error' : 'rejected';
+      failure = error;
     }
     if (!response.headersSent) {
       response.writeHead(status, JSON_HEADERS).end(JSON.stringify(body));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.recordWebhook(trace.type, outcome, seconds);
+    const level = status === 500 ? 'error' : OUTCOME_LOG_LEVEL[outcome];
+    if (this.log.logger.isLevelEnabled(level)) {
+      this.log[level](
+        {
+          reqId: requestId,
+          eventKey: trace.eventKey,
+          outcome,
+          status,
+          responseTime: Math.round(seconds * 1000),
+          ...(status === 200 ? {} : { remoteAddress: request.socket.remoteAddress }),
+          ...(trace.problems ? { problems: trace.problems } : {}),
+          ...(status === 500 ? { err: failure } : {}),
+        },
+        status === 200 ? `Webhook ${outcome}` : `Webhook ${outcome} (${status}): ${(body as { message?: unknown }).message}`,
+      );
     }
   }
 
@@ -69,8 +108,7 @@ export class WebhookHttpHandler {
     }
     if (error instanceof InvalidWebhookError) return { status: 400, body: errorBody(400, error.message) };
     if (error instanceof StorageUnavailableError) return { status: 503, body: errorBody(503, error.message) };
-    const message = error instanceof DomainError || error instanceof Error ? error.message : String(error);
-    this.logger.error(`Webhook intake failed: ${message}`, error instanceof Error ? error.stack : undefined);
+    // Anything else is a bug: answered without detail, logged with its stack by `handle`.
     return { status: 500, body: errorBody(500, 'Internal server error') };
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InvalidWebhookError } from '../common/domain.errors.js';
 import { WebhookEventParser } from './webhook-event.parser.js';
 import type { NewWebhookEvent } from './webhook-event.repository.js';
@@ -15,6 +15,15 @@ export interface IntakeResult {
   ignored?: true;
 }
 
+/** What intake learnt of a delivery, for its metrics and log line; filled in as intake goes. */
+export interface IntakeTrace {
+  /** The event type as sent, once the body was read (`unknown` when it had none). */
+  type?: string;
+  eventKey?: string;
+  /** Why the body is not a valid event (quarantined, or refused when unsigned). */
+  problems?: readonly string[];
+}
+
 /**
  * Takes a webhook body, classifies it, and has it stored in the inbox and queued (grouped with
  * concurrent deliveries). An event is answered 2xx only once Postgres has it; Redis being away does
@@ -22,8 +31,6 @@ export interface IntakeResult {
  */
 @Injectable()
 export class WebhookIntakeService {
-  private readonly logger = new Logger(WebhookIntakeService.name);
-
   constructor(
     private readonly parser: WebhookEventParser,
     private readonly batcher: WebhookIntakeBatcher,
@@ -32,11 +39,17 @@ export class WebhookIntakeService {
   /**
    * @param body the raw request body
    * @param signed whether its signature was verified; an unsigned invalid body is refused, not kept
+   * @param trace filled in with what the body turned out to be
    * @throws InvalidWebhookError when the body is invalid and unsigned
    * @throws StorageUnavailableError when Postgres cannot store it
    */
-  async receive(body: Buffer, signed: boolean): Promise<IntakeResult> {
+  async receive(body: Buffer, signed: boolean, trace?: IntakeTrace): Promise<IntakeResult> {
     const event = await this.parser.parse(body);
+    if (trace) {
+      trace.type = event.type;
+      trace.eventKey = event.eventKey;
+      if (event.kind === 'invalid') trace.problems = event.errors;
+    }
     if (event.kind === 'invalid' && !signed) {
       throw new InvalidWebhookError(event.errors);
     }
@@ -51,15 +64,10 @@ export class WebhookIntakeService {
     };
 
     const { duplicate } = await this.batcher.store(row);
+    // The delivery's log line (WebhookHttpHandler) says which it was, with the key and the reasons.
     if (duplicate) return { received: true, duplicate: true };
-    if (event.kind === 'invalid') {
-      this.logger.warn(`Quarantined event ${row.eventKey}: ${row.lastError}`);
-      return { received: true, duplicate: false, quarantined: true };
-    }
-    if (event.kind === 'unknown') {
-      this.logger.log(`Ignored event ${row.eventKey} of unknown type ${row.type}`);
-      return { received: true, duplicate: false, ignored: true };
-    }
+    if (event.kind === 'invalid') return { received: true, duplicate: false, quarantined: true };
+    if (event.kind === 'unknown') return { received: true, duplicate: false, ignored: true };
     return { received: true, duplicate: false };
   }
 }

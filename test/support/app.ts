@@ -40,6 +40,9 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
       QUEUE_PREFIX: uniqueName('mhq'),
       MAGIC_HOUR_WEBHOOK_SECRET: TEST_SECRET,
       API_KEYS: TEST_API_KEY,
+      // Tests assert on what the service does, not on its logs; only errors are worth seeing in a run.
+      LOG_LEVEL: 'error',
+      LOG_FORMAT: 'json',
       ...env,
     }),
   );

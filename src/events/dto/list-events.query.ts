@@ -1,20 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { EVENT_STATUSES, type EventStatus } from '../../webhook/magic-hour-event.types.js';
 
 /** `GET /events` and `POST /events/replay` filters. */
 export class EventFilterQuery {
+  @ApiPropertyOptional({ enum: EVENT_STATUSES, enumName: 'EventStatus' })
   @IsOptional()
   @IsIn(EVENT_STATUSES)
   status?: EventStatus;
 
   /** An event type, such as `video.completed`. */
+  @ApiPropertyOptional({ maxLength: 100, example: 'video.completed' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   type?: string;
 
   /** The job (Magic Hour project) id. */
+  @ApiPropertyOptional({ maxLength: 200, description: 'The job (Magic Hour project) id' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -23,6 +27,7 @@ export class EventFilterQuery {
 
 /** `GET /events` query. */
 export class ListEventsQuery extends EventFilterQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -30,6 +35,7 @@ export class ListEventsQuery extends EventFilterQuery {
   @Max(100)
   limit?: number;
 
+  @ApiPropertyOptional({ maxLength: 500, description: '`nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -39,6 +45,7 @@ export class ListEventsQuery extends EventFilterQuery {
 /** `POST /events/:id/replay` query. */
 export class ReplayQuery {
   /** Run only this handler (`ClassName.method`), whatever its last run did. */
+  @ApiPropertyOptional({ maxLength: 200, description: 'Run only this handler (ClassName.method), whatever its last run did' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -47,6 +54,7 @@ export class ReplayQuery {
 
 /** An event id in a path. */
 export class EventIdParams {
+  @ApiProperty({ format: 'uuid', description: "The event's id" })
   @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: 'id must be an event id (a UUID)' })
   id!: string;
 }

@@ -1,52 +1,132 @@
-import type { EventStatus, JobStatus, Media } from '../../webhook/magic-hour-event.types.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../../webhook/magic-hour-event.types.js';
 import type { JobDetails, JobDownload, JobEntity, JobError } from '../job.entity.js';
 import type { StoredFile } from '../../handlers/stored-file.repository.js';
 import type { JobEventRecord } from '../job.repository.js';
 
+// These classes are the REST API's response shapes and, through their decorators, its OpenAPI schemas.
+
 /** One event in a job's history. */
-export interface JobEventResponse {
-  type: string;
-  status: EventStatus;
-  receivedAt: string;
-  processedAt: string | null;
+export class JobEventResponse {
+  @ApiProperty({ example: 'video.completed' })
+  type!: string;
+
+  @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus' })
+  status!: EventStatus;
+
+  @ApiProperty({ format: 'date-time' })
+  receivedAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  processedAt!: string | null;
 }
 
 /** An output the download handler stored. */
-export interface JobFileResponse {
-  url: string;
-  path: string;
-  bytes: number;
-  sha256: string;
-  storedAt: string;
+export class JobFileResponse {
+  @ApiProperty()
+  url!: string;
+
+  @ApiProperty({ description: 'Where the file is stored, under DOWNLOAD_DIR' })
+  path!: string;
+
+  @ApiProperty({ type: 'integer' })
+  bytes!: number;
+
+  @ApiProperty({ description: 'Lowercase hex SHA-256 of the stored file' })
+  sha256!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  storedAt!: string;
+}
+
+/** A rendered file, as the job's latest payload lists it. */
+export class JobDownloadResponse implements JobDownload {
+  @ApiProperty({ example: 'https://videos.magichour.ai/id/output.mp4' })
+  url!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  expiresAt!: string | null;
+}
+
+/** Why Magic Hour says a job failed. */
+export class JobErrorResponse implements JobError {
+  @ApiProperty({ type: String, nullable: true })
+  code!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  message!: string | null;
 }
 
 /** A job as the REST API shows it. */
-export interface JobResponse {
-  id: string;
-  media: Media;
-  projectType: string | null;
-  name: string | null;
-  status: JobStatus;
-  downloads: JobDownload[];
-  error: JobError | null;
-  creditsCharged: number | null;
+export class JobResponse {
+  @ApiProperty({ description: "Magic Hour's project id", example: 'cm3testjob000001' })
+  id!: string;
+
+  @ApiProperty({ enum: MEDIA, enumName: 'Media' })
+  media!: Media;
+
+  @ApiProperty({ type: String, nullable: true, example: 'TEXT_TO_VIDEO' })
+  projectType!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  name!: string | null;
+
+  @ApiProperty({
+    enum: JOB_STATUSES,
+    enumName: 'JobStatus',
+    description: 'Decided by the event types, never moving backwards; the first terminal event wins',
+  })
+  status!: JobStatus;
+
+  @ApiProperty({ type: [JobDownloadResponse] })
+  downloads!: JobDownload[];
+
+  @ApiProperty({ type: JobErrorResponse, nullable: true })
+  error!: JobError | null;
+
+  @ApiProperty({ type: 'integer', nullable: true })
+  creditsCharged!: number | null;
+
   /** Fields only this media has, such as a video's `width`, `height` and `fps`. */
-  details: JobDetails;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  erroredAt: string | null;
-  updatedAt: string;
-  events: JobEventResponse[];
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    description: "Fields only this media has: a video's width, height, fps, startSeconds, endSeconds; an image's imageCount",
+    example: { width: 1280, height: 720, fps: 30 },
+  })
+  details!: JobDetails;
+
+  @ApiProperty({ format: 'date-time', description: "The payload's created_at, or the first event's arrival" })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  startedAt!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  completedAt!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  erroredAt!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+
+  @ApiProperty({ type: [JobEventResponse], description: "The job's events in arrival order" })
+  events!: JobEventResponse[];
+
   /** Outputs stored by the download handler (empty while it is off). */
-  files: JobFileResponse[];
+  @ApiProperty({ type: [JobFileResponse], description: 'Outputs the download handler stored (empty while it is off)' })
+  files!: JobFileResponse[];
 }
 
 /** A page of jobs, newest first. */
-export interface JobPageResponse {
-  items: JobResponse[];
+export class JobPageResponse {
+  @ApiProperty({ type: [JobResponse] })
+  items!: JobResponse[];
+
   /** Pass as `cursor` for the next page; `null` on the last. */
-  nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last' })
+  nextCursor!: string | null;
 }
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { JOB_STATUSES, MEDIA, type JobStatus, type Media } from '../../webhook/magic-hour-event.types.js';
@@ -9,14 +10,17 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 /** `GET /jobs` query: filters, page size and the cursor from the previous page. */
 export class ListJobsQuery {
+  @ApiPropertyOptional({ enum: JOB_STATUSES, enumName: 'JobStatus', description: 'Only jobs with this status' })
   @IsOptional()
   @IsIn(JOB_STATUSES)
   status?: JobStatus;
 
+  @ApiPropertyOptional({ enum: MEDIA, enumName: 'Media', description: 'Only jobs of this media' })
   @IsOptional()
   @IsIn(MEDIA)
   media?: Media;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -25,6 +29,7 @@ export class ListJobsQuery {
   limit?: number;
 
   /** `nextCursor` of the previous page. */
+  @ApiPropertyOptional({ maxLength: 500, description: '`nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -33,6 +38,7 @@ export class ListJobsQuery {
 
 /** `GET /jobs/:id` path parameters. */
 export class JobIdParams {
+  @ApiProperty({ maxLength: 200, description: "The job's id: Magic Hour's project id", example: 'cm3testjob000001' })
   @IsString()
   @MaxLength(200)
   id!: string;

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Expose } from 'class-transformer';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import {
@@ -13,13 +14,17 @@ import {
 /** Longest project id accepted; Magic Hour's are 25-character cuids. */
 export const PROJECT_ID_MAX_LENGTH = 200;
 
+const HTTP_URL = /^https?:\/\/\S+$/;
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
 /** One rendered file: `downloads[]` in a payload. */
 export class DownloadDto {
   /** Where the file can be fetched until `expires_at`. */
+  @ApiProperty({ maxLength: 4096, pattern: HTTP_URL.source, description: 'Where the file can be fetched until expires_at' })
   @Expose()
   @IsString()
   @MaxLength(4096)
-  @Matches(/^https?:\/\/\S+$/, { message: 'url must be an http(s) URL' })
+  @Matches(HTTP_URL, { message: 'url must be an http(s) URL' })
   url!: string;
 
   @OptionalTimestamp()
@@ -41,11 +46,17 @@ export class ProjectErrorDto {
  */
 export class ProjectPayloadDto {
   /** The project id (a cuid): the job's id and half of the event's idempotency key. */
+  @ApiProperty({
+    maxLength: PROJECT_ID_MAX_LENGTH,
+    pattern: PRINTABLE_ASCII.source,
+    description: "The project id (a cuid): the job's id and half of the event's idempotency key",
+    example: 'cm3testjob000001',
+  })
   @Expose()
   @IsString()
   @IsNotEmpty()
   @MaxLength(PROJECT_ID_MAX_LENGTH)
-  @Matches(/^[\x21-\x7e]+$/, { message: 'id must be printable ASCII without spaces' })
+  @Matches(PRINTABLE_ASCII, { message: 'id must be printable ASCII without spaces' })
   id!: string;
 
   @OptionalString(1000)

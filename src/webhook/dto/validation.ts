@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Expose, Type } from 'class-transformer';
 import {
   IsArray,
@@ -18,10 +19,17 @@ import {
 
 // Magic Hour may send null for any field it has no value for, and may add fields at any time, so every
 // optional field accepts null or absence; only what the service depends on is checked strictly.
+// Each helper also describes its field for the OpenAPI document, so the schema is the validation's.
 
 /** An optional string that may be null. */
 export const OptionalString = (maxLength = 1000) =>
-  applyDecorators(Expose(), IsOptional(), IsString(), MaxLength(maxLength));
+  applyDecorators(
+    ApiPropertyOptional({ type: String, nullable: true, maxLength }),
+    Expose(),
+    IsOptional(),
+    IsString(),
+    MaxLength(maxLength),
+  );
 
 // RFC 3339: the ISO 8601 profile that `Date` and Postgres both read, with an explicit offset. Other
 // ISO 8601 forms (week dates, ordinal dates, basic format, no offset) pass IsISO8601 but not `Date`.
@@ -30,6 +38,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
 /** An optional RFC 3339 timestamp with an offset that may be null; stored as a timestamp, so it must parse. */
 export const OptionalTimestamp = () =>
   applyDecorators(
+    ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'RFC 3339, with an offset' }),
     Expose(),
     IsOptional(),
     Matches(RFC3339, { message: ({ property }) => `${property} must be an RFC 3339 timestamp with an offset` }),
@@ -38,16 +47,30 @@ export const OptionalTimestamp = () =>
 
 /** An optional finite number that may be null. */
 export const OptionalNumber = () =>
-  applyDecorators(Expose(), IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }));
+  applyDecorators(
+    ApiPropertyOptional({ type: Number, nullable: true }),
+    Expose(),
+    IsOptional(),
+    IsNumber({ allowNaN: false, allowInfinity: false }),
+  );
 
 /** Largest value of a Postgres `integer`, where counts are stored. */
 export const MAX_STORED_INT = 2_147_483_647;
 
 /** An optional whole number from 0 to `MAX_STORED_INT` that may be null. */
-export const OptionalCount = () => applyDecorators(Expose(), IsOptional(), IsInt(), Min(0), Max(MAX_STORED_INT));
+export const OptionalCount = () =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_STORED_INT, nullable: true }),
+    Expose(),
+    IsOptional(),
+    IsInt(),
+    Min(0),
+    Max(MAX_STORED_INT),
+  );
 
 /** An optional boolean that may be null. */
-export const OptionalBoolean = () => applyDecorators(Expose(), IsOptional(), IsBoolean());
+export const OptionalBoolean = () =>
+  applyDecorators(ApiPropertyOptional({ type: Boolean, nullable: true }), Expose(), IsOptional(), IsBoolean());
 
 type DtoClass = new () => object;
 
@@ -73,8 +96,25 @@ export function nestedTypeOf(cls: Function, property: string): DtoClass | undefi
 
 /** An optional nested object that may be null, validated as `type`. */
 export const OptionalNested = (type: () => DtoClass) =>
-  applyDecorators(Expose(), IsOptional(), IsObject(), ValidateNested(), Type(type), NestedType(type));
+  applyDecorators(
+    // Named `type`, as @nestjs/swagger recognises a lazy type by its function's name.
+    ApiPropertyOptional({ type: () => type(), nullable: true }),
+    Expose(),
+    IsOptional(),
+    IsObject(),
+    ValidateNested(),
+    Type(type),
+    NestedType(type),
+  );
 
 /** An optional array that may be null, each element validated as `type`. */
 export const OptionalNestedArray = (type: () => DtoClass) =>
-  applyDecorators(Expose(), IsOptional(), IsArray(), ValidateNested({ each: true }), Type(type), NestedType(type));
+  applyDecorators(
+    ApiPropertyOptional({ type: () => type(), isArray: true, nullable: true }),
+    Expose(),
+    IsOptional(),
+    IsArray(),
+    ValidateNested({ each: true }),
+    Type(type),
+    NestedType(type),
+  );

@@ -1,0 +1,113 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { HandlerRunStatus } from '../../handlers/handler-run.repository.js';
+import { EVENT_STATUSES, MEDIA, type EventStatus, type Media } from '../../webhook/magic-hour-event.types.js';
+
+// These classes are the events API's response shapes and, through their decorators, its OpenAPI schemas.
+
+const HANDLER_RUN_STATUSES: readonly HandlerRunStatus[] = ['pending', 'running', 'succeeded', 'failed', 'dead'];
+
+/** One handler's record for one event. */
+export class HandlerRunResponse {
+  @ApiProperty({ description: 'ClassName.method', example: 'DownloadOutputsHandler.store' })
+  handler!: string;
+
+  @ApiProperty({ enum: HANDLER_RUN_STATUSES, enumName: 'HandlerRunStatus' })
+  status!: string;
+
+  @ApiProperty({ type: 'integer' })
+  attempts!: number;
+
+  @ApiProperty({ type: String, nullable: true })
+  lastError!: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true })
+  durationMs!: number | null;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+}
+
+/** An event as the operator API shows it; `payload` and `handlerRuns` only for one event. */
+export class EventResponse {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ description: '"{type}:{payload.id}", or "quarantine:{sha256 of the body}"', example: 'video.completed:cm3testjob000001' })
+  eventKey!: string;
+
+  @ApiProperty({ example: 'video.completed' })
+  type!: string;
+
+  @ApiProperty({ enum: [...MEDIA, 'unknown'] })
+  media!: Media | 'unknown';
+
+  @ApiProperty({ type: String, nullable: true, description: 'The job (Magic Hour project) id' })
+  jobId!: string | null;
+
+  @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus' })
+  status!: EventStatus;
+
+  @ApiProperty({ type: 'integer' })
+  attempts!: number;
+
+  @ApiProperty({ type: String, nullable: true })
+  lastError!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  receivedAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  processedAt!: string | null;
+
+  @ApiPropertyOptional({ description: 'The stored payload (GET /events/:id only); a quarantined body that is not JSON is a string' })
+  payload?: unknown;
+
+  @ApiPropertyOptional({ type: [HandlerRunResponse], description: 'GET /events/:id only' })
+  handlerRuns?: HandlerRunResponse[];
+}
+
+/** A page of events, newest first. */
+export class EventPageResponse {
+  @ApiProperty({ type: [EventResponse] })
+  items!: EventResponse[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last' })
+  nextCursor!: string | null;
+}
+
+/** What a replay started. */
+export class ReplayResponse {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  /** `processing`: the event is queued to be applied; `handlers`: these handlers are queued to run. */
+  @ApiProperty({
+    enum: ['processing', 'handlers', 'ignored'],
+    description: 'processing: queued to be applied; handlers: these handlers queued to run; ignored: released as an event of an unknown type',
+  })
+  replayed!: 'processing' | 'handlers' | 'ignored';
+
+  @ApiPropertyOptional({ type: [String] })
+  handlers?: string[];
+}
+
+/** One event a bulk replay could not replay. */
+export class ReplayErrorResponse {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  message!: string;
+}
+
+/** What a bulk replay did. */
+export class BulkReplayResponse {
+  @ApiProperty({ type: 'integer' })
+  matched!: number;
+
+  @ApiProperty({ type: 'integer' })
+  replayed!: number;
+
+  @ApiProperty({ type: [ReplayErrorResponse] })
+  errors!: ReplayErrorResponse[];
+}
