@@ -51,8 +51,14 @@ export class WebhookHttpHandler {
     let body: object;
     try {
       const raw = await this.readBody(request);
-      const signed = this.signatures.check(request.headers, raw, request.socket.remoteAddress);
-      body = (await this.intake.receive(raw, signed)) satisfies IntakeResult;
+      const check = this.signatures.check(request.headersDistinct, raw, request.socket.remoteAddress);
+      if (check.stale) {
+        await this.intake.holdStale(raw, check.stale.signedAt).catch((error: unknown) => {
+          this.logger.error(`Could not record a stale webhook: ${(error as Error).message}`);
+        });
+        throw check.stale.refusal;
+      }
+      body = (await this.intake.receive(raw, check.signed)) satisfies IntakeResult;
     } catch (error) {
       ({ status, body } = this.toAnswer(error));
     }
