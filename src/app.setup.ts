@@ -2,6 +2,7 @@ import { type INestApplication, Logger, type Provider, ValidationPipe } from '@n
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { answerClientErrorsWithJson } from './common/client-error.responder.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
 import type { Server } from 'node:http';
@@ -32,7 +33,9 @@ export async function createApp(config: AppConfig, options: { handlers?: Provide
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.set('etag', false);
-  if (runsApi(config)) serveWebhookFirst(app.getHttpServer() as Server, app.get(WebhookHttpHandler));
+  const server = app.getHttpServer() as Server;
+  answerClientErrorsWithJson(server);
+  if (runsApi(config)) serveWebhookFirst(server, app.get(WebhookHttpHandler));
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );

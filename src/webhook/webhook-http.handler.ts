@@ -9,7 +9,24 @@ import { WebhookIntakeService, type IntakeResult } from './webhook-intake.servic
 /** The path Magic Hour posts to. */
 export const WEBHOOK_PATH = '/webhook';
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' };
+
+/**
+ * Whether a request's `Content-Type` lets its body be read as a webhook: JSON (`application/json` or
+ * `application/*+json`) in UTF-8, or none at all. Magic Hour sends `application/json`; anything else
+ * declares a body that is not an event, and is refused (415) before the body is read or verified.
+ */
+export function acceptsContentType(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const [mediaType, ...parameters] = value.split(';');
+  const type = mediaType.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type)) return false;
+  return parameters.every((parameter) => {
+    const [name, raw = ''] = parameter.split('=', 2);
+    if (name.trim().toLowerCase() !== 'charset') return true;
+    return /^"?utf-8"?$/i.test(raw.trim());
+  });
+}
 
 /** A request body that could not be read; answered with its status. */
 class BodyError extends Error {
@@ -83,6 +100,15 @@ export class WebhookHttpHandler {
   /** Reads the raw body, refusing one over the limit as soon as that is known (413). */
   private readBody(request: IncomingMessage): Promise<Buffer> {
     const limit = this.config.webhookBodyLimitBytes;
+    const contentTypes = request.headersDistinct['content-type'];
+    if (contentTypes !== undefined && contentTypes.length > 1) {
+      request.resume();
+      return Promise.reject(new BodyError(400, 'Content-Type header sent more than once'));
+    }
+    if (!acceptsContentType(contentTypes?.[0])) {
+      request.resume();
+      return Promise.reject(new BodyError(415, 'Unsupported content type: send application/json'));
+    }
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding !== 'identity') {
       request.resume();
