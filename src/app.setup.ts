@@ -1,5 +1,6 @@
 import { type INestApplication, Logger, type Provider, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson } from './common/client-error.responder.js';
@@ -33,6 +34,9 @@ export async function createApp(config: AppConfig, options: { handlers?: Provide
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Security headers on every Nest answer (helmet's defaults, a strict CSP among them: a route that
+  // serves HTML, such as API docs, needs its own relaxed policy).
+  app.use(helmet());
   const server = app.getHttpServer() as Server;
   answerClientErrorsWithJson(server);
   if (runsApi(config)) serveWebhookFirst(server, app.get(WebhookHttpHandler));
@@ -41,6 +45,15 @@ export async function createApp(config: AppConfig, options: { handlers?: Provide
   );
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Logs why the service could not start. Only the message: a configuration error names the variable
+ * and never its value, and credentials in any URL the message quotes are masked.
+ */
+export function logStartupFailure(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  new Logger('Bootstrap').error(message.replace(/\/\/[^/@\s]*@/g, '//***@'));
 }
 
 /** Puts `POST /webhook` in front of Express on the HTTP server; everything else goes to Nest. */

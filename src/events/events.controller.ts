@@ -1,11 +1,13 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '../common/api-key.guard.js';
+import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
 import { EventFilterQuery, EventIdParams, ListEventsQuery, ReplayQuery } from './dto/list-events.query.js';
 import { EventsService, type EventResponse, type ReplayResponse } from './events.service.js';
 
 /** The inbox for operators, behind the API key: events, their handler runs, and replays. */
 @Controller('events')
-@UseGuards(ApiKeyGuard)
+// The rate limit first, so that failed attempts at a key count too.
+@UseGuards(ApiRateLimitGuard, ApiKeyGuard)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 

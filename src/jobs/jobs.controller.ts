@@ -1,12 +1,14 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '../common/api-key.guard.js';
+import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
 import { JobIdParams, ListJobsQuery } from './dto/list-jobs.query.js';
 import type { JobPageResponse, JobResponse } from './dto/job.response.js';
 import { JobsService } from './jobs.service.js';
 
 /** Job status over REST, behind the API key. */
 @Controller('jobs')
-@UseGuards(ApiKeyGuard)
+// The rate limit first, so that failed attempts at a key count too.
+@UseGuards(ApiRateLimitGuard, ApiKeyGuard)
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
