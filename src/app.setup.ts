@@ -38,8 +38,8 @@ export async function createApp(config: AppConfig, options: { handlers?: Provide
   // serves HTML, such as API docs, needs its own relaxed policy).
   app.use(helmet());
   const server = app.getHttpServer() as Server;
-  answerClientErrorsWithJson(server);
   if (runsApi(config)) serveWebhookFirst(server, app.get(WebhookHttpHandler));
+  answerClientErrorsWithJson(server);
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { eventBody, projectId } from './support/events.js';
 import { portOf, rawRequest, type RawAnswer } from './support/raw-http.js';
 import { signedHeaders } from './support/signing.js';
-import { startApp, TEST_SECRET, type TestApp } from './support/app.js';
+import { startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
 
 /** A stack frame as Node prints it: must never reach a client. */
 const STACK_FRAME = /\bat .*\.(ts|js):\d+/;
@@ -115,12 +115,54 @@ describe('Hostile input to the HTTP server', () => {
       expectJsonError(await rawRequest(port, raw), 400);
     });
 
+    it('answers an HTTP/1.1 request without a Host header with 400 JSON', async () => {
+      const answer = await rawRequest(port, 'GET /health HTTP/1.1\r\n\r\n');
+      expectJsonError(answer, 400);
+      expect(JSON.parse(answer!.body).message).toBe('HTTP/1.1 requests must carry a Host header');
+      const body = eventBody('video.started', projectId());
+      const headers = Object.entries(signedHeaders(body, TEST_SECRET));
+      const webhook = await rawRequest(port, rawPost('/webhook', headers, body).replace('Host: localhost\r\n', ''));
+      expectJsonError(webhook, 400);
+      // HTTP/1.0 has no Host requirement.
+      expect((await rawRequest(port, 'GET /health HTTP/1.0\r\n\r\n'))?.status).toBe(200);
+    });
+
+    it('answers an Expect header other than 100-continue with 417 JSON', async () => {
+      expectJsonError(await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n'), 417);
+    });
+
     it('keeps serving after all of that', async () => {
       expect((await http().get('/health')).status).toBe(200);
     });
   });
 
+  describe('REST input Postgres cannot take', () => {
+    const cursorOf = (at: string, id: string) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
+
+    it.each([
+      ['a NUL in a job id', '/jobs/%00'],
+      ['a control character in a job id', '/jobs/a%01b'],
+      ['a NUL in the jobId filter', '/events?jobId=a%00'],
+      ['a NUL in the type filter', '/events?type=%00'],
+      ['a NUL in a cursor id', `/jobs?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
+      ['a cursor date Postgres cannot hold', `/jobs?cursor=${cursorOf('-271821-04-20T00:00:00.000Z', 'cabc')}`],
+      ['a cursor date past year 9999', `/events?cursor=${cursorOf('+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000')}`],
+    ])('answers %s with 400 JSON, not 500', async (_, path) => {
+      const answer = await http().get(path).set('authorization', `Bearer ${TEST_API_KEY}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.anything() });
+    });
+  });
+
   describe('hostile bodies, signed', () => {
+    it('quarantines a body of just null, keeping it as text', async () => {
+      const answer = await deliver('null');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ quarantined: true });
+      const [row] = await t.db.query(`SELECT payload, last_error FROM webhook_events WHERE payload = '"null"'::jsonb`);
+      expect(row).toEqual({ payload: 'null', last_error: 'body must be a JSON object' });
+    });
+
     it('quarantines malformed UTF-8, keeping the exact bytes', async () => {
       const bytes = Buffer.concat([Buffer.from('{"type":"video.started","payload":{"id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]);
       const head = Buffer.from(rawPost('/webhook', Object.entries(signedHeaders(bytes, TEST_SECRET)), '').replace(/Content-Length: 0/, `Content-Length: ${bytes.length}`));

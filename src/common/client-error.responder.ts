@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorBody } from './http-error.filter.js';
 
@@ -11,14 +11,40 @@ const ANSWER_OF: Record<string, { status: number; message: string }> = {
 };
 const MALFORMED = { status: 400, message: 'Malformed HTTP request' };
 
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' };
+
+/** Answers `response` with the service's JSON error and closes the connection. */
+function refuse(response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, { ...JSON_HEADERS, connection: 'close' }).end(JSON.stringify(errorBody(status, message)));
+}
+
 /**
- * Answers requests Node's HTTP parser refuses before any handler sees them (malformed request lines or
- * headers, headers over the size limit, conflicting lengths) with the service's JSON error instead of
- * Node's bare status line, then closes the connection. The raw packet of the bad request is never
- * logged: it may hold an `Authorization` header or a signature.
+ * Answers the requests Node would otherwise refuse itself with a bare status line and no body:
+ * - those its HTTP parser cannot read (malformed request lines or headers, headers over the size
+ *   limit, conflicting lengths): a JSON 400, 408, 413 or 431, then the connection is closed;
+ * - an HTTP/1.1 request without a `Host` header: a JSON 400 (Node's own check is turned off for it);
+ * - an `Expect` header other than `100-continue`: a JSON 417.
+ * Must be called after every `request` listener is in place. The raw packet of a bad request is
+ * never logged: it may hold an `Authorization` header or a signature.
  */
 export function answerClientErrorsWithJson(server: Server): void {
   const logger = new Logger('HttpServer');
+  // Node reads the option off the server at each request; it is only typed as a constructor option.
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  const listeners = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+      request.resume();
+      refuse(response, 400, 'HTTP/1.1 requests must carry a Host header');
+      return;
+    }
+    for (const listener of listeners) listener.call(server, request, response);
+  });
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    refuse(response, 417, 'Only Expect: 100-continue is supported');
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const code = error.code ?? 'unknown';
     if (code === 'ECONNRESET' || !socket.writable || responseStarted(socket)) {

@@ -416,6 +416,12 @@ describe(WebhookEventParser.name, () => {
       expect(result.payloadJson).toContain('"__proto__":{"polluted":2}');
     });
 
+    it('keeps a body of just null as its text (a JSON null cannot be stored as the payload)', async () => {
+      const result = await parseInvalid('null');
+      expect(result.payloadJson).toBe('"null"');
+      expect(result.errors).toEqual(['body must be a JSON object']);
+    });
+
     it('quarantines an out-of-range number in a field it checks', async () => {
       const result = await parseInvalid('{"type":"video.completed","payload":{"id":"cbig","credits_charged":1e400}}');
       expect(result.errors.join()).toMatch(/credits_charged/);

@@ -169,7 +169,9 @@ export class WebhookEventParser {
         : `quarantine:${createHash('sha256').update(body).digest('hex')}`;
     // JSON.parse reads a number beyond a double (1e400, a 20-digit integer) as Infinity or a rounded
     // value, and JSON.stringify writes Infinity as null: such a body is kept as its exact text.
-    const kept = typeof stored === 'object' && stored !== null && LOSSY_NUMBER.test(body.toString('utf8')) ? body.toString('utf8') : stored;
+    // A body of just `null` is kept as its text too: a JSON null would read as a missing payload.
+    const kept =
+      stored === null || (typeof stored === 'object' && LOSSY_NUMBER.test(body.toString('utf8'))) ? body.toString('utf8') : stored;
     const payloadJson =
       (kept === undefined ? null : storableJson(kept)) ?? JSON.stringify(`base64:${body.toString('base64')}`);
     return {

@@ -34,6 +34,11 @@ export function rawRequest(port: number, data: string | Buffer, timeoutMs = 10_0
       const [statusLine, ...lines] = received.subarray(0, end).toString('latin1').split('\r\n');
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
       if (!status) return final ? null : undefined;
+      if (status[1].startsWith('1')) {
+        // An interim answer (100 Continue): the real one follows.
+        chunks.splice(0, chunks.length, received.subarray(end + 4));
+        return parse(final);
+      }
       const headers: Record<string, string> = {};
       for (const line of lines) {
         const colon = line.indexOf(':');

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
 import { EVENT_STATUSES, type EventStatus } from '../../webhook/magic-hour-event.types.js';
 
 /** `GET /events` and `POST /events/replay` filters. */
@@ -12,12 +13,14 @@ export class EventFilterQuery {
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Matches(PRINTABLE_ASCII, { message: 'type must be printable ASCII without spaces' })
   type?: string;
 
   /** The job (Magic Hour project) id. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @Matches(PRINTABLE_ASCII, { message: 'jobId must be printable ASCII without spaces' })
   jobId?: string;
 }
 
@@ -42,6 +45,7 @@ export class ReplayQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @Matches(PRINTABLE_ASCII, { message: 'handler must be printable ASCII without spaces' })
   handler?: string;
 }
 
