@@ -17,7 +17,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-con
  * declares a body that is not an event, and is refused (415) before the body is read or verified.
  */
 export function acceptsContentType(value: string | undefined): boolean {
-  if (value === undefined) return true;
+  if (value === undefined || value === 'application/json') return true;
   const [mediaType, ...parameters] = value.split(';');
   const type = mediaType.trim().toLowerCase();
   if (type !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type)) return false;
