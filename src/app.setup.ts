@@ -1,9 +1,11 @@
 import { type INestApplication, Logger, type Provider, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { answerClientErrorsWithJson } from './common/client-error.responder.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
 import type { Server } from 'node:http';
@@ -51,15 +53,29 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Security headers on every Nest answer (helmet's defaults, a strict CSP among them: a route that
+  // serves HTML, such as API docs, needs its own relaxed policy).
+  app.use(helmet());
+  const server = app.getHttpServer() as Server;
   if (runsApi(config)) {
-    serveWebhookFirst(app.getHttpServer() as Server, app.get(WebhookHttpHandler));
+    serveWebhookFirst(server, app.get(WebhookHttpHandler));
     serveDocs(app);
   }
+  answerClientErrorsWithJson(server);
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Logs why the service could not start. Only the message: a configuration error names the variable
+ * and never its value, and credentials in any URL the message quotes are masked.
+ */
+export function logStartupFailure(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  new Logger('Bootstrap').error(message.replace(/\/\/[^/@\s]*@/g, '//***@'));
 }
 
 /** Puts `POST /webhook` in front of Express on the HTTP server; everything else goes to Nest. */

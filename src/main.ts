@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp } from './app.setup.js';
+import { createApp, logStartupFailure } from './app.setup.js';
 import { loadConfig } from './config/app.config.js';
 
 async function bootstrap(): Promise<void> {
@@ -11,6 +11,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  new Logger('Bootstrap').error(error instanceof Error ? error.message : String(error));
+  logStartupFailure(error);
   process.exit(1);
 });

@@ -102,7 +102,7 @@ describe('OpenAPI document at /docs (real app)', () => {
   });
 
   it('describes the events API and its replays', () => {
-    expect(schema('EventStatus').enum).toEqual(['received', 'processed', 'failed', 'ignored', 'quarantined']);
+    expect(schema('EventStatus').enum).toEqual(['received', 'processed', 'failed', 'ignored', 'quarantined', 'stale']);
     expect(doc.paths['/events'].get.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('EventPageResponse') });
     expect(doc.paths['/events/{id}'].get.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('EventResponse') });
     expect(schema('EventResponse').properties!.handlerRuns).toMatchObject({ items: { $ref: ref('HandlerRunResponse') } });

@@ -22,7 +22,7 @@ class RefusingHandler {
   }
 }
 
-const OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'error'];
+const OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error'];
 
 describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
   let t: TestApp;
@@ -38,7 +38,8 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
   beforeAll(async () => {
     t = await startApp({ HANDLER_ATTEMPTS: '2', HANDLER_BACKOFF_MS: '50', METRICS_TOKEN }, undefined, { handlers: [RefusingHandler] });
 
-    // Known traffic: 3 stored, 1 duplicate, 1 quarantined, 1 ignored, 2 rejected.
+    // Known traffic: 3 stored, 2 duplicates (one with a conflicting body), 1 quarantined, 1 ignored,
+    // 2 rejected, 1 stale (authentic, signed an hour ago).
     const [video, image, audio] = [projectId(), projectId(), projectId()];
     const answers = [
       await deliver(eventBody('video.completed', video)),
@@ -49,8 +50,11 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
       await deliver(JSON.stringify({ type: 'video.canceled', payload: { id: projectId() } })),
       await deliver(eventBody('video.started', projectId()), signedHeaders(eventBody('video.started', 'x'), 'whsec_wrong')),
       await deliver(eventBody('video.errored', video), { ...signedHeaders(eventBody('video.errored', video), TEST_SECRET), 'content-encoding': 'gzip' }),
+      await deliver(eventBody('audio.started', audio), signedHeaders(eventBody('audio.started', audio), TEST_SECRET, Math.floor(Date.now() / 1000) - 3600)),
+      await deliver(eventBody('video.completed', video, { downloads: [] })),
     ];
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200, 401, 415]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200, 401, 415, 401, 200]);
+    expect(answers[9].body).toEqual({ received: true, duplicate: true });
     expect(answers.slice(3, 6).map((answer) => answer.body)).toEqual([
       { received: true, duplicate: true },
       { received: true, duplicate: false, quarantined: true },
@@ -80,10 +84,11 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
         'audio.completed stored 1',
         'image.started stored 1',
         'video.completed stored 1',
-        'video.completed duplicate 1',
+        'video.completed duplicate 2',
         'video.completed quarantined 1',
         'other ignored 1',
         'unknown rejected 2',
+        'audio.started stale 1',
       ].sort(),
     );
     // Every type and outcome starts at zero, so that rates work from the first delivery.
@@ -92,10 +97,14 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
     expect(sampleValue(samples, 'magic_hour_webhook_events_total', { type: 'audio.errored', outcome: 'error' })).toBe(0);
   });
 
+  it('counts a redelivery whose body differs from the stored event as a conflict', async () => {
+    expect(sampleValue(await scrape(), 'magic_hour_webhook_conflicts_total', {})).toBe(1);
+  });
+
   it('times each delivery, by outcome', async () => {
     const samples = await scrape();
     const count = (outcome: string) => sampleValue(samples, 'magic_hour_webhook_intake_duration_seconds_count', { outcome });
-    expect(OUTCOMES.map(count)).toEqual([3, 1, 1, 1, 2, 0]);
+    expect(OUTCOMES.map(count)).toEqual([3, 2, 1, 1, 2, 1, 0]);
     expect(sampleValue(samples, 'magic_hour_webhook_intake_duration_seconds_bucket', { outcome: 'stored', le: '+Inf' })).toBe(3);
     expect(sampleValue(samples, 'magic_hour_webhook_intake_duration_seconds_sum', { outcome: 'stored' })).toBeGreaterThan(0);
   });

@@ -112,10 +112,10 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     expect(await rows('SELECT type FROM webhook_events WHERE project_id = $1', [id])).toEqual([{ type: 'video.started' }]);
   });
 
+  // A right signature outside the tolerance is refused too, but recorded: see redeliveries.e2e-spec.ts.
   it.each([
     ['a wrong secret', (body: string) => signedHeaders(body, 'not-the-secret')],
-    ['a stale timestamp', (body: string) => signedHeaders(body, TEST_SECRET, Math.floor(Date.now() / 1000) - 301)],
-    ['a future timestamp', (body: string) => signedHeaders(body, TEST_SECRET, Math.floor(Date.now() / 1000) + 301)],
+    ['a wrong secret and a stale timestamp', (body: string) => signedHeaders(body, 'not-the-secret', Math.floor(Date.now() / 1000) - 301)],
     ['no signature', (body: string) => ({ ...signedHeaders(body, TEST_SECRET), 'magic-hour-event-signature': '' })],
     ['a non-numeric timestamp', (body: string) => ({ ...signedHeaders(body, TEST_SECRET), 'magic-hour-event-timestamp': 'yesterday' })],
   ])('refuses %s with 401 and stores nothing', async (_, headers) => {

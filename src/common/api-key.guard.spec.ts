@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { type ExecutionContext, HttpStatus, UnauthorizedException } from '@nestjs/common';
 import { buildConfig } from '../config/app.config.js';
 import { validateEnv } from '../config/env.validation.js';
-import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyGuard, ApiKeys } from './api-key.guard.js';
 
 const KEY_A = 'mh_live_4f1c2e9a7b3d';
 const KEY_B = 'mh_live_8d0e5a6c1f2b';
@@ -92,5 +92,26 @@ describe(ApiKeyGuard.name, () => {
     it('refuses the two keys joined, as the raw API_KEYS value', () => {
       expect(refusal(sut, `Bearer ${KEY_A},${KEY_B}`).message).toBe('Invalid API key');
     });
+  });
+});
+
+describe(ApiKeys.name, () => {
+  const sut = new ApiKeys([KEY_A, KEY_B]);
+
+  it('names the key a header carries by its position, never by its value', () => {
+    expect(sut.match(`Bearer ${KEY_A}`)).toBe(0);
+    expect(sut.match(`bearer ${KEY_B} `)).toBe(1);
+  });
+
+  it('tells a wrong key (null) from a missing or malformed header (undefined)', () => {
+    expect(sut.match('Bearer nope')).toBeNull();
+    expect(sut.match(`Bearer ${KEY_A}x`)).toBeNull();
+    expect(sut.match(undefined)).toBeUndefined();
+    expect(sut.match(KEY_A)).toBeUndefined();
+    expect(sut.match(`Basic ${KEY_A}`)).toBeUndefined();
+  });
+
+  it('finds the first of two equal keys', () => {
+    expect(new ApiKeys(['same', 'same']).match('Bearer same')).toBe(0);
   });
 });

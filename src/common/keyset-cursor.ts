@@ -1,5 +1,8 @@
 import { InvalidRequestError } from './domain.errors.js';
 
+/** Printable ASCII without spaces: what ids and names in paths and queries may hold (never a NUL). */
+export const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
 /** A position in a list ordered newest first by a timestamp, then by id. */
 export interface KeysetPosition {
   at: Date;
@@ -15,12 +18,14 @@ export function encodeKeysetCursor(position: KeysetPosition): string {
  * Decodes a cursor made by `encodeKeysetCursor`. `idPattern` checks the id before it reaches SQL (a
  * uuid column would refuse a malformed one with an error). Throws `InvalidRequestError` otherwise.
  */
-export function decodeKeysetCursor(cursor: string, idPattern: RegExp = /^.+$/s): KeysetPosition {
+export function decodeKeysetCursor(cursor: string, idPattern: RegExp = PRINTABLE_ASCII): KeysetPosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
       const at = new Date(value[0]);
-      if (!Number.isNaN(at.getTime()) && idPattern.test(value[1])) return { at, id: value[1] };
+      // Years Postgres and ISO 8601 both hold; the API only ever hands out recent ones.
+      const year = at.getUTCFullYear();
+      if (!Number.isNaN(at.getTime()) && year >= 1 && year <= 9999 && idPattern.test(value[1])) return { at, id: value[1] };
     }
   } catch {
     // falls through to the error below

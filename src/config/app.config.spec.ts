@@ -38,6 +38,7 @@ describe('buildConfig', () => {
       role: 'all',
       queuePrefix: 'bull',
       webhookBodyLimitBytes: 262144,
+      apiRateLimit: 600,
       handlerAttempts: 5,
       handlerTimeoutMs: 60000,
       handlerBackoffMs: 2000,
@@ -66,6 +67,7 @@ describe('buildConfig', () => {
       MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_a',
       WEBHOOK_TOLERANCE_SECONDS: '60',
       API_KEYS: 'k1',
+      API_RATE_LIMIT: '120',
       APP_ROLE: 'worker',
       QUEUE_PREFIX: 'test_run-1',
       WEBHOOK_BODY_LIMIT_BYTES: '1048576',
@@ -89,6 +91,7 @@ describe('buildConfig', () => {
       role: 'worker',
       queuePrefix: 'test_run-1',
       webhookBodyLimitBytes: 1048576,
+      apiRateLimit: 120,
       handlerAttempts: 7,
       handlerTimeoutMs: 1500,
       handlerBackoffMs: 250,
@@ -132,6 +135,13 @@ describe('buildConfig', () => {
     ['5m', 'WEBHOOK_TOLERANCE_SECONDS must be an integer number'],
   ])('rejects WEBHOOK_TOLERANCE_SECONDS=%s', (value, problem) => {
     expect(refusal({ WEBHOOK_TOLERANCE_SECONDS: value }).message).toContain(problem);
+  });
+
+  it.each([
+    ['0', 'API_RATE_LIMIT must not be less than 1'],
+    ['ten', 'API_RATE_LIMIT must be an integer number'],
+  ])('rejects API_RATE_LIMIT=%s', (value, problem) => {
+    expect(refusal({ API_RATE_LIMIT: value }).message).toContain(problem);
   });
 
   it.each(['mysql://db/hooks', 'localhost:5432', 'postgres://'])('rejects DATABASE_URL=%s', (url) => {

@@ -11,6 +11,8 @@ export interface AppConfig {
   readonly webhookToleranceSeconds: number;
   /** Bearer keys for the REST API. Empty: the API is open (refused in production). */
   readonly apiKeys: readonly string[];
+  /** REST requests a minute per API key, or per address for requests without a valid key. */
+  readonly apiRateLimit: number;
   readonly role: AppRole;
   /** Bull's key prefix in Redis; lets several deployments (or test runs) share one Redis. */
   readonly queuePrefix: string;
@@ -56,6 +58,7 @@ export function buildConfig(env: EnvDto): AppConfig {
     webhookSecrets: list(env.MAGIC_HOUR_WEBHOOK_SECRET),
     webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS ?? 300,
     apiKeys: list(env.API_KEYS),
+    apiRateLimit: env.API_RATE_LIMIT ?? 600,
     role: env.APP_ROLE ?? 'all',
     queuePrefix: env.QUEUE_PREFIX ?? 'bull',
     webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES ?? 256 * 1024,

@@ -55,6 +55,14 @@ export class EnvDto {
   @IsString()
   API_KEYS?: string;
 
+  /** REST requests a minute per API key (or, without a valid key, per address). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  API_RATE_LIMIT?: number;
+
   @IsOptional()
   @IsIn(APP_ROLES)
   APP_ROLE?: AppRole;
@@ -141,6 +149,7 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   MAGIC_HOUR_WEBHOOK_SECRET: true,
   WEBHOOK_TOLERANCE_SECONDS: true,
   API_KEYS: true,
+  API_RATE_LIMIT: true,
   APP_ROLE: true,
   QUEUE_PREFIX: true,
   WEBHOOK_BODY_LIMIT_BYTES: true,

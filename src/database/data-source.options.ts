@@ -3,6 +3,7 @@ import { JobEntity } from '../jobs/job.entity.js';
 import { WebhookEventEntity } from '../webhook/webhook-event.entity.js';
 import { InitialSchema1764230000000 } from './migrations/1764230000000-initial-schema.js';
 import { HandlerRuns1764240000000 } from './migrations/1764240000000-handler-runs.js';
+import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000-stale-events-and-conflicts.js';
 
 /** Connections one process keeps open to Postgres. */
 export const DATABASE_POOL_SIZE = 20;
@@ -20,7 +21,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     type: 'postgres',
     url: databaseUrl,
     entities: [WebhookEventEntity, JobEntity],
-    migrations: [InitialSchema1764230000000, HandlerRuns1764240000000],
+    migrations: [InitialSchema1764230000000, HandlerRuns1764240000000, StaleEventsAndConflicts1764250000000],
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,

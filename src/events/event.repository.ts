@@ -16,7 +16,19 @@ export interface StoredEvent {
   lastError: string | null;
   receivedAt: Date;
   processedAt: Date | null;
+  /** For an event recorded from a delivery outside the tolerance: when it was signed. */
+  staleSignedAt: Date | null;
+  /** Stored bodies that disagreed with this event under its key. */
+  conflictCount: number;
   payload: unknown;
+}
+
+/** A redelivered body that differed from the stored event of its key. */
+export interface EventConflictRecord {
+  payload: unknown;
+  deliveries: number;
+  firstReceivedAt: Date;
+  lastReceivedAt: Date;
 }
 
 interface Row {
@@ -30,6 +42,8 @@ interface Row {
   last_error: string | null;
   received_at: Date;
   processed_at: Date | null;
+  stale_signed_at: Date | null;
+  conflict_count: number;
   payload?: unknown;
 }
 
@@ -44,6 +58,8 @@ const toEvent = (row: Row): StoredEvent => ({
   lastError: row.last_error,
   receivedAt: row.received_at,
   processedAt: row.processed_at,
+  staleSignedAt: row.stale_signed_at,
+  conflictCount: row.conflict_count,
   payload: row.payload,
 });
 
@@ -54,7 +70,8 @@ export interface EventFilter {
   jobId?: string;
 }
 
-const COLUMNS = 'id, event_key, type, media, project_id, status, attempts, last_error, received_at, processed_at';
+const COLUMNS = `id, event_key, type, media, project_id, status, attempts, last_error, received_at, processed_at, stale_signed_at,
+  (SELECT count(*)::int FROM webhook_event_conflicts AS conflict WHERE conflict.event_id = webhook_events.id) AS conflict_count`;
 
 /** Operator reads and replay writes on `webhook_events`. */
 @Injectable()
@@ -126,6 +143,36 @@ export class EventRepository {
   /** Records why a quarantined event still does not validate. */
   async setLastError(id: string, message: string): Promise<void> {
     await this.dataSource.query(`UPDATE webhook_events SET last_error = $2 WHERE id = $1`, [id, message.slice(0, 10_000)]);
+  }
+
+  /** The bodies that disagreed with this event under its key, oldest first. */
+  async conflictsOf(id: string): Promise<EventConflictRecord[]> {
+    const rows: Array<{ payload: unknown; deliveries: number; first_received_at: Date; last_received_at: Date }> =
+      await this.dataSource.query(
+        `SELECT payload, deliveries, first_received_at, last_received_at FROM webhook_event_conflicts
+          WHERE event_id = $1 ORDER BY first_received_at, id`,
+        [id],
+      );
+    return rows.map((row) => ({
+      payload: row.payload,
+      deliveries: row.deliveries,
+      firstReceivedAt: row.first_received_at,
+      lastReceivedAt: row.last_received_at,
+    }));
+  }
+
+  /**
+   * Releases a stale event into the status intake would have given it; returns that status, or
+   * `null` when the event is no longer stale (a fresh delivery or another replay got there first).
+   */
+  async releaseStale(id: string): Promise<EventStatus | null> {
+    const [row] = await updateReturning<{ status: EventStatus }>(
+      this.dataSource,
+      `UPDATE webhook_events SET status = release_status, release_status = NULL, enqueued_at = NULL
+        WHERE id = $1 AND status = 'stale' RETURNING status`,
+      [id],
+    );
+    return row?.status ?? null;
   }
 
   async idOfKey(eventKey: string): Promise<string | null> {

@@ -15,6 +15,7 @@ import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { API_KEY_AUTH } from '../docs/openapi.constants.js';
 import { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
+import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
 import { EventFilterQuery, EventIdParams, ListEventsQuery, ReplayQuery } from './dto/list-events.query.js';
 import { EventsService } from './events.service.js';
 
@@ -24,7 +25,8 @@ import { EventsService } from './events.service.js';
 @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' })
 @ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' })
 @Controller('events')
-@UseGuards(ApiKeyGuard)
+// The rate limit first, so that failed attempts at a key count too.
+@UseGuards(ApiRateLimitGuard, ApiKeyGuard)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 

@@ -8,14 +8,14 @@ import { HandlerRunQueue } from '../webhook/handler-run.queue.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
 import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
 import type { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
-import { EventRepository, type EventFilter, type StoredEvent } from './event.repository.js';
+import { EventRepository, type EventConflictRecord, type EventFilter, type StoredEvent } from './event.repository.js';
 
 /** Most events one bulk replay takes. */
 export const BULK_REPLAY_MAX = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const toResponse = (event: StoredEvent, runs?: HandlerRun[]): EventResponse => ({
+const toResponse = (event: StoredEvent, runs?: HandlerRun[], conflicts?: EventConflictRecord[]): EventResponse => ({
   id: event.id,
   eventKey: event.eventKey,
   type: event.type,
@@ -26,9 +26,17 @@ const toResponse = (event: StoredEvent, runs?: HandlerRun[]): EventResponse => (
   lastError: event.lastError,
   receivedAt: event.receivedAt.toISOString(),
   processedAt: event.processedAt?.toISOString() ?? null,
+  staleSignedAt: event.staleSignedAt?.toISOString() ?? null,
+  conflictCount: event.conflictCount,
   ...(runs
     ? {
         payload: event.payload,
+        conflicts: (conflicts ?? []).map((conflict) => ({
+          payload: conflict.payload,
+          deliveries: conflict.deliveries,
+          firstReceivedAt: conflict.firstReceivedAt.toISOString(),
+          lastReceivedAt: conflict.lastReceivedAt.toISOString(),
+        })),
         handlerRuns: runs.map((run) => ({
           handler: run.handler,
           status: run.status,
@@ -75,13 +83,15 @@ export class EventsService {
   async get(id: string): Promise<EventResponse> {
     const event = await this.events.findById(id);
     if (!event) throw new EventNotFoundError(id);
-    return toResponse(event, await this.runs.forEvents([id]));
+    const [runs, conflicts] = await Promise.all([this.runs.forEvents([id]), this.events.conflictsOf(id)]);
+    return toResponse(event, runs, conflicts);
   }
 
   /**
    * Replays one event. A failed event is processed again (or, when it was applied and a handler died,
    * its dead handlers run again); a quarantined one is validated again and processed if it now
-   * passes; `handler` runs that one handler of an applied event, whatever its last run did.
+   * passes; a stale one takes the status intake would have given it (and is processed if that is
+   * `received`); `handler` runs that one handler of an applied event, whatever its last run did.
    * @throws EventNotFoundError, ConflictError (nothing to replay), StillInvalidError, InvalidRequestError
    */
   async replay(id: string, handler?: string): Promise<ReplayResponse> {
@@ -97,6 +107,7 @@ export class EventsService {
     }
 
     if (event.status === 'quarantined') return this.release(event);
+    if (event.status === 'stale') return this.releaseStale(event);
     if (event.status !== 'failed') throw new ConflictError(`Event ${id} is ${event.status}: nothing to replay`);
 
     if (event.processedAt !== null) {
@@ -113,11 +124,11 @@ export class EventsService {
     return { id, replayed: 'processing' };
   }
 
-  /** Replays every failed (or quarantined) event matching `filter`, up to `BULK_REPLAY_MAX`. */
+  /** Replays every failed (or quarantined, or stale) event matching `filter`, up to `BULK_REPLAY_MAX`. */
   async replayMany(filter: EventFilter): Promise<BulkReplayResponse> {
     const status = filter.status ?? 'failed';
-    if (status !== 'failed' && status !== 'quarantined') {
-      throw new InvalidRequestError('Only failed or quarantined events can be replayed');
+    if (status !== 'failed' && status !== 'quarantined' && status !== 'stale') {
+      throw new InvalidRequestError('Only failed, quarantined or stale events can be replayed');
     }
     const ids = await this.events.idsMatching({ ...filter, status }, BULK_REPLAY_MAX);
     const errors: Array<{ id: string; message: string }> = [];
@@ -129,6 +140,15 @@ export class EventsService {
       }
     }
     return { matched: ids.length, replayed: ids.length - errors.length, errors };
+  }
+
+  private async releaseStale(event: StoredEvent): Promise<ReplayResponse> {
+    const status = await this.events.releaseStale(event.id);
+    if (status === null) throw new ConflictError(`Event ${event.id} is no longer stale: nothing to replay`);
+    if (status !== 'received') return { id: event.id, replayed: status === 'ignored' ? 'ignored' : 'quarantined' };
+    // If Redis does not take it now, the relay will: the event is `received` and marked unqueued.
+    await this.queue.enqueue([{ eventId: event.id, media: event.media as Media }], { fresh: true });
+    return { id: event.id, replayed: 'processing' };
   }
 
   private async release(event: StoredEvent): Promise<ReplayResponse> {

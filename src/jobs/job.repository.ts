@@ -261,8 +261,9 @@ export class JobRepository {
     if (jobIds.length === 0) return [];
     const rows: Array<{ project_id: string; type: string; status: EventStatus; received_at: Date; processed_at: Date | null }> =
       await manager.query(
+        // A stale event was refused (401) and has not happened as far as the job goes, unless replayed.
         `SELECT project_id, type, status, received_at, processed_at FROM webhook_events
-          WHERE project_id = ANY($1::text[]) ORDER BY received_at, id`,
+          WHERE project_id = ANY($1::text[]) AND status <> 'stale' ORDER BY received_at, id`,
         [jobIds],
       );
     return rows.map((row) => ({

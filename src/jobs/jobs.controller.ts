@@ -11,6 +11,7 @@ import {
 import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { API_KEY_AUTH } from '../docs/openapi.constants.js';
+import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
 import { JobIdParams, ListJobsQuery } from './dto/list-jobs.query.js';
 import { JobPageResponse, JobResponse } from './dto/job.response.js';
 import { JobsService } from './jobs.service.js';
@@ -21,7 +22,8 @@ import { JobsService } from './jobs.service.js';
 @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' })
 @ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' })
 @Controller('jobs')
-@UseGuards(ApiKeyGuard)
+// The rate limit first, so that failed attempts at a key count too.
+@UseGuards(ApiRateLimitGuard, ApiKeyGuard)
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 

@@ -40,6 +40,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly processingFailures = {} as Record<Media, Child>;
   private readonly handlerFailures: Counter<'handler'>;
   private readonly handlerDeadLetters: Counter<'handler'>;
+  private readonly conflicts: Child;
 
   constructor() {
     const registers = [this.registry];
@@ -47,7 +48,7 @@ export class MetricsService implements OnModuleDestroy {
 
     const events = new Counter({
       name: 'magic_hour_webhook_events_total',
-      help: 'Deliveries to POST /webhook by event type and outcome (stored, duplicate, quarantined, ignored, rejected: 4xx, error: 5xx)',
+      help: 'Deliveries to POST /webhook by event type and outcome (stored, duplicate, quarantined, ignored, rejected: 4xx, stale: 401 but recorded, error: 5xx)',
       labelNames: ['type', 'outcome'] as const,
       registers,
     });
@@ -59,6 +60,13 @@ export class MetricsService implements OnModuleDestroy {
       }
       this.webhookEvents.set(type, byOutcome);
     }
+
+    this.conflicts = new Counter({
+      name: 'magic_hour_webhook_conflicts_total',
+      help: 'Redeliveries whose body differed from the stored event of their key (kept in webhook_event_conflicts)',
+      registers,
+    }).labels();
+    this.conflicts.inc(0);
 
     const intake = new Histogram({
       name: 'magic_hour_webhook_intake_duration_seconds',
@@ -112,6 +120,11 @@ export class MetricsService implements OnModuleDestroy {
     const byOutcome = (type !== undefined && this.webhookEvents.get(type)) || this.webhookEvents.get(typeLabel(type))!;
     byOutcome[outcome].inc();
     this.intakeSeconds[outcome].observe(seconds);
+  }
+
+  /** A redelivery whose body differed from the stored event of its key. */
+  recordConflict(): void {
+    this.conflicts.inc();
   }
 
   /** An event applied to its job, `seconds` after it arrived. */

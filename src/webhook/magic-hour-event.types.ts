@@ -16,8 +16,12 @@ export const EVENT_TYPES: readonly MagicHourEventType[] = MEDIA.flatMap((media) 
   EVENT_ACTIONS.map((action) => `${media}.${action}` as const),
 );
 
-/** Where an event stands in the inbox. */
-export const EVENT_STATUSES = ['received', 'processed', 'failed', 'ignored', 'quarantined'] as const;
+/**
+ * Where an event stands in the inbox. `stale`: signed with the right secret but outside the timestamp
+ * tolerance, so answered 401 and not processed; kept for an operator to replay, and replaced by a
+ * fresh delivery of the same event.
+ */
+export const EVENT_STATUSES = ['received', 'processed', 'failed', 'ignored', 'quarantined', 'stale'] as const;
 /** Where an event stands in the inbox. */
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 

@@ -113,16 +113,39 @@ describe(SignatureGuard.name, () => {
       expect(sut.canActivate(contextFor(request(signedHeaders(BODY, SECRET, now() - 120))))).toBe(true);
     });
 
+    it('reports a right signature outside the tolerance as stale (to record), with its signing time and a 401', () => {
+      const strict = guardWith({ MAGIC_HOUR_WEBHOOK_SECRET: SECRET, WEBHOOK_TOLERANCE_SECONDS: '60' });
+      const signedAt = now() - 120;
+      const check = strict.check(signedHeaders(BODY, SECRET, signedAt), Buffer.from(BODY));
+      expect(check.signed).toBe(true);
+      expect(check.stale?.signedAt).toEqual(new Date(signedAt * 1000));
+      expect(check.stale?.refusal.getStatus()).toBe(401);
+      expect(strict.check(signedHeaders(BODY, SECRET, now() + 120), Buffer.from(BODY)).stale).toBeDefined();
+      expect(strict.check(signedHeaders(BODY, SECRET), Buffer.from(BODY))).toEqual({ signed: true });
+    });
+
+    it('throws, never reports stale, for a wrong signature outside the tolerance', () => {
+      expect(() => sut.check(signedHeaders(BODY, 'whsec_wrong', now() - 3600), Buffer.from(BODY))).toThrow(
+        'Invalid webhook signature: signature does not match',
+      );
+    });
+
     it('refuses a signature header given twice (as an array), even with the right value', () => {
       const headers = signedHeaders(BODY, SECRET);
       const req = request({ ...headers, [SIGNATURE_HEADER]: [headers[SIGNATURE_HEADER], headers[SIGNATURE_HEADER]] });
-      expect(refusal(sut, req).message).toBe('Invalid webhook signature: signature is not 64 hex characters');
+      expect(refusal(sut, req).message).toBe('Invalid webhook signature: magic-hour-event-signature header sent more than once');
     });
 
     it('refuses a timestamp header given twice (as an array)', () => {
       const headers = signedHeaders(BODY, SECRET);
       const req = request({ ...headers, [TIMESTAMP_HEADER]: [headers[TIMESTAMP_HEADER], headers[TIMESTAMP_HEADER]] });
-      expect(refusal(sut, req).message).toBe('Invalid webhook signature: timestamp is not a whole number of seconds');
+      expect(refusal(sut, req).message).toBe('Invalid webhook signature: magic-hour-event-timestamp header sent more than once');
+    });
+
+    it('takes a header given once as a one-element array (as headersDistinct has it)', () => {
+      const headers = signedHeaders(BODY, SECRET);
+      const distinct = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
+      expect(sut.check(distinct, Buffer.from(BODY))).toEqual({ signed: true });
     });
 
     it('refuses duplicate signature headers joined by Node into one string', () => {

@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
-import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-signature.js';
 
@@ -11,8 +10,23 @@ export interface WebhookRequest extends Request {
   webhookSigned?: boolean;
 }
 
-const header = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value.join(',') : value;
+/** Headers as Node gives them: a string, or an array when the header came more than once. */
+export type RequestHeaders = Record<string, string | string[] | undefined>;
+
+/** What the signature check found about a delivery it did not refuse outright. */
+export interface SignatureCheck {
+  /** `true` when the signature was verified; `false` when signing is off (no secret configured). */
+  signed: boolean;
+  /**
+   * Set when the signature is right but the timestamp is outside the tolerance: the delivery is
+   * authentic, to be recorded as stale and then refused with `refusal` (401).
+   */
+  stale?: { signedAt: Date; refusal: UnauthorizedException };
+}
+
+/** The one value of a header, or `null` when it came more than once (Node's arrays, or `headersDistinct`). */
+const single = (value: string | string[] | undefined): string | undefined | null =>
+  Array.isArray(value) ? (value.length === 1 ? value[0] : null) : value;
 
 /**
  * Lets a webhook through only when it is signed with one of the configured secrets and its timestamp
@@ -26,28 +40,41 @@ export class SignatureGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     if (!Buffer.isBuffer(request.body)) request.body = Buffer.alloc(0);
-    request.webhookSigned = this.check(request.headers, request.body);
+    const check = this.check(request.headers, request.body);
+    if (check.stale) throw check.stale.refusal;
+    request.webhookSigned = check.signed;
     return true;
   }
 
   /**
-   * Checks a delivery's signature. Returns `true` when it was verified, `false` when signing is off.
-   * A refusal is logged by the caller, with the delivery's request id.
-   * @throws UnauthorizedException (401) when it is missing, wrong or out of the tolerance
+   * Checks a delivery's signature. Pass `request.headersDistinct` where there is one, so that a header
+   * sent twice is seen as such (Node joins most repeated headers into one string otherwise). A refusal
+   * is logged by the caller, with the delivery's request id.
+   * @throws UnauthorizedException (401) when it is missing, repeated or wrong; a right signature
+   *   outside the tolerance is returned as `stale` instead, for the caller to record and refuse
    */
-  check(headers: IncomingHttpHeaders, body: Buffer): boolean {
-    if (this.config.webhookSecrets.length === 0) return false;
+  check(headers: RequestHeaders, body: Buffer): SignatureCheck {
+    if (this.config.webhookSecrets.length === 0) return { signed: false };
+    const signature = single(headers[SIGNATURE_HEADER]);
+    const timestamp = single(headers[TIMESTAMP_HEADER]);
+    if (signature === null || timestamp === null) {
+      throw refusal(`${signature === null ? SIGNATURE_HEADER : TIMESTAMP_HEADER} header sent more than once`);
+    }
     const failure = verifySignature({
       secrets: this.config.webhookSecrets,
       toleranceSeconds: this.config.webhookToleranceSeconds,
-      signature: header(headers[SIGNATURE_HEADER]),
-      timestamp: header(headers[TIMESTAMP_HEADER]),
+      signature,
+      timestamp,
       body,
       nowSeconds: Math.floor(Date.now() / 1000),
     });
-    if (failure !== null) {
-      throw new UnauthorizedException(`Invalid webhook signature: ${failure}`);
+    if (failure === 'timestamp is outside the allowed tolerance') {
+      // verifySignature checks the tolerance only once the signature matched: this one is authentic.
+      return { signed: true, stale: { signedAt: new Date(Number(timestamp) * 1000), refusal: refusal(failure) } };
     }
-    return true;
+    if (failure !== null) throw refusal(failure);
+    return { signed: true };
   }
 }
+
+const refusal = (reason: string) => new UnauthorizedException(`Invalid webhook signature: ${reason}`);

@@ -41,4 +41,12 @@ export class WebhookEventEntity {
 
   @Column({ name: 'processed_at', type: 'timestamptz', precision: 3, nullable: true })
   processedAt!: Date | null;
+
+  /** For a `stale` event: the status it takes when an operator replays it. */
+  @Column({ name: 'release_status', type: 'text', nullable: true })
+  releaseStatus!: Extract<EventStatus, 'received' | 'ignored' | 'quarantined'> | null;
+
+  /** When the out-of-tolerance delivery that recorded this event was signed; `null` for fresh ones. */
+  @Column({ name: 'stale_signed_at', type: 'timestamptz', precision: 3, nullable: true })
+  staleSignedAt!: Date | null;
 }

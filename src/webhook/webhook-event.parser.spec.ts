@@ -398,6 +398,45 @@ describe(WebhookEventParser.name, () => {
       await expect(sut.parse(body)).resolves.toMatchObject({ kind: 'invalid' });
     }
   });
+
+  describe('hostile bodies', () => {
+    it('keeps a __proto__ or constructor key as plain data, without touching any prototype', async () => {
+      const body =
+        '{"type":"video.started","__proto__":{"polluted":1},"payload":{"id":"cproto","__proto__":{"polluted":2},' +
+        '"constructor":{"prototype":{"polluted":3}},"downloads":[{"url":"https://x.example/a","__proto__":{"polluted":4}}]}}';
+      const result = await parse(body);
+      expect(result.kind).toBe('valid');
+      if (result.kind !== 'valid') throw new Error('unreachable');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(Object.getPrototypeOf(result.payload)).toBe(Object.prototype);
+      // Kept as own data, so stored as sent.
+      const stored = JSON.parse(result.payloadJson) as Record<string, unknown>;
+      expect(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value).toEqual({ polluted: 2 });
+      expect(stored.constructor).toEqual({ prototype: { polluted: 3 } });
+      expect(result.payloadJson).toContain('"__proto__":{"polluted":2}');
+    });
+
+    it('keeps a body of just null as its text (a JSON null cannot be stored as the payload)', async () => {
+      const result = await parseInvalid('null');
+      expect(result.payloadJson).toBe('"null"');
+      expect(result.errors).toEqual(['body must be a JSON object']);
+    });
+
+    it('quarantines an out-of-range number in a field it checks', async () => {
+      const result = await parseInvalid('{"type":"video.completed","payload":{"id":"cbig","credits_charged":1e400}}');
+      expect(result.errors.join()).toMatch(/credits_charged/);
+      expect(result.eventKey).toBe('video.completed:cbig');
+    });
+
+    it.each(['{"type":"video.completed","payload":{"id":"cbig","credits_charged":1e400}}', '{"type":"x","n":123456789012345678901}'])(
+      'keeps an invalid body whose numbers a double cannot hold as its exact text: %s',
+      async (body) => {
+        const result = await parseInvalid(body);
+        expect(JSON.parse(result.payloadJson)).toBe(body);
+      },
+    );
+  });
+
 });
 
 describe('storableJson', () => {

@@ -85,6 +85,9 @@ export function storableJson(value: unknown): string | null {
   return UNSTORABLE_JSON.test(json) ? null : json;
 }
 
+/** A run of digits a double cannot hold exactly, or an exponent that may overflow one. */
+const LOSSY_NUMBER = /\d{16,}|\d[eE][+-]?\d{3,}/;
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -164,8 +167,13 @@ export class WebhookEventParser {
       type !== null && projectId !== null
         ? `${type}:${projectId}`
         : `quarantine:${createHash('sha256').update(body).digest('hex')}`;
+    // JSON.parse reads a number beyond a double (1e400, a 20-digit integer) as Infinity or a rounded
+    // value, and JSON.stringify writes Infinity as null: such a body is kept as its exact text.
+    // A body of just `null` is kept as its text too: a JSON null would read as a missing payload.
+    const kept =
+      stored === null || (typeof stored === 'object' && LOSSY_NUMBER.test(body.toString('utf8'))) ? body.toString('utf8') : stored;
     const payloadJson =
-      (stored === undefined ? null : storableJson(stored)) ?? JSON.stringify(`base64:${body.toString('base64')}`);
+      (kept === undefined ? null : storableJson(kept)) ?? JSON.stringify(`base64:${body.toString('base64')}`);
     return {
       kind: 'invalid',
       eventKey,

@@ -5,17 +5,62 @@ import { updateReturning } from '../database/update-returning.js';
 import type { EventStatus, Media } from './magic-hour-event.types.js';
 import type { QueuedEvent } from './webhook.constants.js';
 
+/** The statuses intake stores an event with. */
+export type IntakeStatus = Extract<EventStatus, 'received' | 'ignored' | 'quarantined'>;
+
 /** An event as intake stores it. */
 export interface NewWebhookEvent {
   eventKey: string;
   type: string;
   media: Media | 'unknown';
   projectId: string | null;
-  status: Extract<EventStatus, 'received' | 'ignored' | 'quarantined'>;
+  /** `stale`: authentic but signed outside the tolerance; held, not processed, until replayed or redelivered. */
+  status: IntakeStatus | 'stale';
   /** The payload (or, when quarantined, the whole body) as JSON text. */
   payloadJson: string;
   lastError: string | null;
+  /** For a `stale` event only: what it becomes when released, and when it was signed. */
+  stale?: { releaseStatus: IntakeStatus; signedAt: Date };
 }
+
+/** A stored event that a delivery of the same key, with a different body, disagreed with. */
+export interface EventConflict {
+  eventId: string;
+  eventKey: string;
+  /** Deliveries of this conflicting body so far (1 the first time it is seen). */
+  deliveries: number;
+}
+
+/** What became of deliveries whose key was stored already. */
+export interface DuplicateOutcome {
+  /** Stale events replaced by a fresh delivery: the event's id by its key. */
+  promoted: Map<string, string>;
+  /** Deliveries whose body differs from the stored event's, now kept as conflicts. */
+  conflicts: EventConflict[];
+}
+
+/** The rows as one JSON document for `jsonb_to_recordset` (see `insertMany`). */
+function toDocument(rows: readonly NewWebhookEvent[]): string {
+  return `[${rows
+    .map(
+      (row) =>
+        `{"k":${JSON.stringify(row.eventKey)},"t":${JSON.stringify(row.type)},"m":"${row.media}",` +
+        `"p":${JSON.stringify(row.projectId)},"s":"${row.status}","e":${JSON.stringify(row.lastError)},` +
+        (row.stale ? `"r":"${row.stale.releaseStatus}","a":${row.stale.signedAt.getTime() / 1000},` : '') +
+        `"b":${row.payloadJson}}`,
+    )
+    .join(',')}]`;
+}
+
+/** SQL keeping the conflicting bodies `source` yields (event id, body): one row per distinct body, counted. */
+const keepConflicts = (source: string): string => `INSERT INTO webhook_event_conflicts AS conflict (event_id, payload, payload_hash)
+  SELECT source.event_id, source.payload, encode(sha256(convert_to(source.payload::text, 'UTF8')), 'hex')
+    FROM (${source}) AS source(event_id, payload)
+  ON CONFLICT (event_id, payload_hash)
+    DO UPDATE SET deliveries = conflict.deliveries + 1, last_received_at = now()
+  RETURNING conflict.event_id, conflict.deliveries`;
+
+const INCOMING = `jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m text, p text, s text, e text, r text, a float8, b jsonb)`;
 
 /** Inbox writes and the relay's reads, in SQL where `ON CONFLICT` and batching need it. */
 @Injectable()
@@ -32,22 +77,69 @@ export class WebhookEventRepository {
   async insertMany(rows: readonly NewWebhookEvent[]): Promise<Map<string, string>> {
     // The rows travel as one JSON document (the payloads spliced in as they are): serialising it is
     // one native JSON pass, where text[] parameters would be escaped character by character in JS.
-    const document = `[${rows
-      .map(
-        (row) =>
-          `{"k":${JSON.stringify(row.eventKey)},"t":${JSON.stringify(row.type)},"m":"${row.media}",` +
-          `"p":${JSON.stringify(row.projectId)},"s":"${row.status}","e":${JSON.stringify(row.lastError)},"b":${row.payloadJson}}`,
-      )
-      .join(',')}]`;
     const stored: Array<{ id: string; event_key: string }> = await this.dataSource.query(
-      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, enqueued_at)
-       SELECT k, t, m, p, s, b, e, CASE WHEN s = 'received' THEN now() END
-         FROM jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m text, p text, s text, e text, b jsonb)
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, release_status, stale_signed_at, enqueued_at)
+       SELECT k, t, m, p, s, b, e, r, to_timestamp(a), CASE WHEN s = 'received' THEN now() END
+         FROM ${INCOMING}
        ON CONFLICT (event_key) DO NOTHING
        RETURNING id, event_key`,
-      [document],
+      [toDocument(rows)],
     );
     return new Map(stored.map((row) => [row.event_key, row.id]));
+  }
+
+  /**
+   * Settles deliveries whose key is stored already (intake's duplicate path, so the common path pays
+   * nothing for it), in one transaction:
+   * - a fresh delivery replaces a `stale` event of its key, which then goes on as intake would have
+   *   stored it (the stale body is kept as a conflict when it differs);
+   * - any delivery whose body differs from the stored event's (compared as jsonb, so key order and
+   *   spacing do not count) is kept in `webhook_event_conflicts`, once per distinct body, counted.
+   * Of several fresh rows of one key, the first replaces a stale event; the others are compared to it.
+   */
+  settleDuplicates(rows: readonly NewWebhookEvent[]): Promise<DuplicateOutcome> {
+    const firstFresh = new Map<string, NewWebhookEvent>();
+    for (const row of rows) if (row.status !== 'stale' && !firstFresh.has(row.eventKey)) firstFresh.set(row.eventKey, row);
+    const fresh = [...firstFresh.values()];
+    return this.dataSource.transaction(async (manager) => {
+      const promoted: Array<{ id: string; event_key: string; conflict_deliveries: number | null }> =
+        fresh.length === 0 ? [] : await manager.query(
+        `WITH promoted AS (
+           UPDATE webhook_events AS event
+              SET type = incoming.t, media = incoming.m, project_id = incoming.p, status = incoming.s,
+                  payload = incoming.b, last_error = incoming.e, release_status = NULL, stale_signed_at = NULL,
+                  received_at = now(), enqueued_at = CASE WHEN incoming.s = 'received' THEN now() END
+             FROM ${INCOMING}, webhook_events AS before
+            WHERE event.event_key = incoming.k AND before.id = event.id
+              AND event.status = 'stale' AND incoming.s <> 'stale'
+           RETURNING event.id, event.event_key, before.payload AS stale_payload, incoming.b AS fresh_payload
+         ), kept AS (
+           ${keepConflicts('SELECT id, stale_payload FROM promoted WHERE stale_payload <> fresh_payload')}
+         )
+         SELECT promoted.id, promoted.event_key, kept.deliveries AS conflict_deliveries
+           FROM promoted LEFT JOIN kept ON kept.event_id = promoted.id`,
+        [toDocument(fresh)],
+      );
+      const differing: Array<{ event_id: string; event_key: string; deliveries: number }> = await manager.query(
+        `WITH differing AS (
+           SELECT DISTINCT event.id, event.event_key, incoming.b
+             FROM ${INCOMING} JOIN webhook_events AS event ON event.event_key = incoming.k
+            WHERE event.payload <> incoming.b
+         ), kept AS (
+           ${keepConflicts('SELECT id, b FROM differing')}
+         )
+         SELECT kept.event_id, event.event_key, kept.deliveries
+           FROM kept JOIN webhook_events AS event ON event.id = kept.event_id`,
+        [toDocument(rows)],
+      );
+      const conflicts: EventConflict[] = [
+        ...promoted
+          .filter((row) => row.conflict_deliveries !== null)
+          .map((row) => ({ eventId: row.id, eventKey: row.event_key, deliveries: row.conflict_deliveries! })),
+        ...differing.map((row) => ({ eventId: row.event_id, eventKey: row.event_key, deliveries: row.deliveries })),
+      ];
+      return { promoted: new Map(promoted.map((row) => [row.event_key, row.id])), conflicts };
+    });
   }
 
   /**

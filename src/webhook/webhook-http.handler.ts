@@ -14,7 +14,24 @@ import { OUTCOME_LOG_LEVEL, outcomeOf, type WebhookOutcome } from './webhook-out
 /** The path Magic Hour posts to. */
 export const WEBHOOK_PATH = '/webhook';
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' };
+
+/**
+ * Whether a request's `Content-Type` lets its body be read as a webhook: JSON (`application/json` or
+ * `application/*+json`) in UTF-8, or none at all. Magic Hour sends `application/json`; anything else
+ * declares a body that is not an event, and is refused (415) before the body is read or verified.
+ */
+export function acceptsContentType(value: string | undefined): boolean {
+  if (value === undefined || value === 'application/json') return true;
+  const [mediaType, ...parameters] = value.split(';');
+  const type = mediaType.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type)) return false;
+  return parameters.every((parameter) => {
+    const [name, raw = ''] = parameter.split('=', 2);
+    if (name.trim().toLowerCase() !== 'charset') return true;
+    return /^"?utf-8"?$/i.test(raw.trim());
+  });
+}
 
 /** A request body that could not be read; answered with its status. */
 class BodyError extends Error {
@@ -66,15 +83,23 @@ export class WebhookHttpHandler {
     let body: object;
     let outcome: WebhookOutcome;
     let failure: unknown;
+    let stale = false;
     try {
       const raw = await this.readBody(request);
-      const signed = this.signatures.check(request.headers, raw);
-      const result = await this.intake.receive(raw, signed, trace);
+      const check = this.signatures.check(request.headersDistinct, raw);
+      if (check.stale) {
+        stale = true;
+        await this.intake.holdStale(raw, check.stale.signedAt, trace).catch((error: unknown) => {
+          this.log.error({ reqId: requestId, err: error }, `Could not record a stale webhook: ${(error as Error).message}`);
+        });
+        throw check.stale.refusal;
+      }
+      const result = await this.intake.receive(raw, check.signed, trace);
       body = result;
       outcome = outcomeOf(result);
     } catch (error) {
       ({ status, body } = this.toAnswer(error));
-      outcome = status >= 500 ? 'error' : 'rejected';
+      outcome = status >= 500 ? 'error' : stale ? 'stale' : 'rejected';
       failure = error;
     }
     if (!response.headersSent) {
@@ -115,6 +140,15 @@ export class WebhookHttpHandler {
   /** Reads the raw body, refusing one over the limit as soon as that is known (413). */
   private readBody(request: IncomingMessage): Promise<Buffer> {
     const limit = this.config.webhookBodyLimitBytes;
+    const contentTypes = request.headersDistinct['content-type'];
+    if (contentTypes !== undefined && contentTypes.length > 1) {
+      request.resume();
+      return Promise.reject(new BodyError(400, 'Content-Type header sent more than once'));
+    }
+    if (!acceptsContentType(contentTypes?.[0])) {
+      request.resume();
+      return Promise.reject(new BodyError(415, 'Unsupported content type: send application/json'));
+    }
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding !== 'identity') {
       request.resume();

@@ -1,8 +1,9 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { StorageUnavailableError } from '../common/domain.errors.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { Media } from './magic-hour-event.types.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
-import { WebhookEventRepository, type NewWebhookEvent } from './webhook-event.repository.js';
+import { WebhookEventRepository, type DuplicateOutcome, type EventConflict, type NewWebhookEvent } from './webhook-event.repository.js';
 import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT, type QueuedEvent } from './webhook.constants.js';
 
 /** Postgres's classes of errors about the data itself: 22 data exception, 23 constraint, 54 limits. */
@@ -10,7 +11,10 @@ const isDataError = (error: unknown): boolean => /^(22|23|54)/.test(String((erro
 
 /** What became of one stored event. */
 export interface StoreOutcome {
-  /** Another delivery with the same key was stored first (in an earlier batch or this one). */
+  /**
+   * Another delivery with the same key was stored first (in an earlier batch or this one). `false`
+   * when this delivery was stored, including when it replaced a stale event of its key.
+   */
   duplicate: boolean;
 }
 
@@ -41,6 +45,7 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
   constructor(
     private readonly events: WebhookEventRepository,
     private readonly queue: WebhookEventQueue,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -100,10 +105,33 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
       }
     }
 
-    for (const waiting of batch) {
-      if (refused.has(waiting.row.eventKey)) continue;
-      const stored = firstOfKey.get(waiting.row.eventKey) === waiting && inserted.has(waiting.row.eventKey);
-      waiting.resolve({ duplicate: !stored });
+    // The duplicate path: deliveries whose key was stored already. A copy identical to the row this
+    // batch just stored needs nothing more; the others may replace a stale event or be a conflict.
+    const unsettled = batch.filter((waiting) => {
+      const key = waiting.row.eventKey;
+      if (refused.has(key)) return false;
+      const first = firstOfKey.get(key)!;
+      if (!inserted.has(key)) return true;
+      return first !== waiting && (first.row.status !== waiting.row.status || first.row.payloadJson !== waiting.row.payloadJson);
+    });
+    let settled: DuplicateOutcome = { promoted: new Map(), conflicts: [] };
+    let settleError: unknown = null;
+    if (unsettled.length > 0) {
+      const distinct = new Map<string, NewWebhookEvent>();
+      for (const { row } of unsettled) distinct.set(`${row.eventKey}\0${row.status}\0${row.payloadJson}`, row);
+      try {
+        settled = await this.events.settleDuplicates([...distinct.values()]);
+      } catch (error) {
+        settleError = error;
+        this.logger.error(`Could not settle ${unsettled.length} redelivered event(s): ${(error as Error).message}`);
+      }
+      for (const conflict of settled.conflicts) this.reportConflict(conflict);
+    }
+    // The delivery that replaced a stale event: the first fresh one of its key, as `settleDuplicates` picks.
+    const promotedBy = new Map<string, Waiting>();
+    for (const waiting of unsettled) {
+      const key = waiting.row.eventKey;
+      if (settled.promoted.has(key) && waiting.row.status !== 'stale' && !promotedBy.has(key)) promotedBy.set(key, waiting);
     }
 
     const toQueue: QueuedEvent[] = [];
@@ -111,6 +139,23 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
       const row = firstOfKey.get(key)!.row;
       if (row.status === 'received') toQueue.push({ eventId: id, media: row.media as Media });
     }
+    for (const [key, waiting] of promotedBy) {
+      this.logger.log(`Stale event ${key} replaced by a fresh delivery`);
+      if (waiting.row.status === 'received') toQueue.push({ eventId: settled.promoted.get(key)!, media: waiting.row.media as Media });
+    }
+    const unsettledSet = new Set(unsettled);
+    for (const waiting of batch) {
+      const key = waiting.row.eventKey;
+      if (refused.has(key)) continue;
+      // Not settled, a redelivery may have been lost (a stale event not replaced, a conflict not kept): retry.
+      if (settleError !== null && unsettledSet.has(waiting)) {
+        waiting.reject(new StorageUnavailableError(settleError));
+        continue;
+      }
+      const stored = (firstOfKey.get(key) === waiting && inserted.has(key)) || promotedBy.get(key) === waiting;
+      waiting.resolve({ duplicate: !stored });
+    }
+
     if (toQueue.length > 0) {
       const handOver = this.enqueue(toQueue).finally(() => this.enqueuing.delete(handOver));
       this.enqueuing.add(handOver);
@@ -126,5 +171,17 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
       // Stored but not queued: clear the optimistic mark so the relay picks them up soon.
       await this.events.clearEnqueued(toQueue.map((event) => event.eventId)).catch(() => undefined);
     }
+  }
+
+  /**
+   * The one place a conflicting redelivery is reported: a delivery whose body differs from the stored
+   * event of its key, now kept in `webhook_event_conflicts`.
+   */
+  private reportConflict(conflict: EventConflict): void {
+    this.metrics.recordConflict();
+    this.logger.warn(
+      `Redelivery of ${conflict.eventKey} differs from stored event ${conflict.eventId}; kept as a conflict` +
+        (conflict.deliveries > 1 ? ` (this body ${conflict.deliveries} times)` : ''),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidWebhookError } from '../common/domain.errors.js';
-import { WebhookEventParser } from './webhook-event.parser.js';
-import type { NewWebhookEvent } from './webhook-event.repository.js';
+import { WebhookEventParser, type ParsedEvent } from './webhook-event.parser.js';
+import type { IntakeStatus, NewWebhookEvent } from './webhook-event.repository.js';
 import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
 
 /** The answer to a webhook delivery, once the event is stored. */
@@ -53,16 +53,7 @@ export class WebhookIntakeService {
     if (event.kind === 'invalid' && !signed) {
       throw new InvalidWebhookError(event.errors);
     }
-    const row: NewWebhookEvent = {
-      eventKey: event.eventKey,
-      type: event.type,
-      media: event.media,
-      projectId: event.projectId,
-      status: event.kind === 'valid' ? 'received' : event.kind === 'unknown' ? 'ignored' : 'quarantined',
-      payloadJson: event.payloadJson,
-      lastError: event.kind === 'invalid' ? event.errors.join('; ') : null,
-    };
-
+    const row = toRow(event);
     const { duplicate } = await this.batcher.store(row);
     // The delivery's log line (WebhookHttpHandler) says which it was, with the key and the reasons.
     if (duplicate) return { received: true, duplicate: true };
@@ -70,4 +61,36 @@ export class WebhookIntakeService {
     if (event.kind === 'unknown') return { received: true, duplicate: false, ignored: true };
     return { received: true, duplicate: false };
   }
+
+  /**
+   * Records an authentic delivery signed outside the timestamp tolerance as a `stale` event, once per
+   * key, so that an operator can see and replay it; it is not processed. A later fresh delivery of
+   * the same event replaces it (see `WebhookEventRepository.settleDuplicates`). The delivery is
+   * answered 401 whatever happens here, as Magic Hour's documentation asks.
+   * @throws StorageUnavailableError when Postgres cannot store it
+   */
+  async holdStale(body: Buffer, signedAt: Date, trace?: IntakeTrace): Promise<void> {
+    const event = await this.parser.parse(body);
+    if (trace) {
+      trace.type = event.type;
+      trace.eventKey = event.eventKey;
+    }
+    const fresh = toRow(event);
+    const row: NewWebhookEvent = { ...fresh, status: 'stale', stale: { releaseStatus: fresh.status, signedAt } };
+    // Logged by the webhook handler (outcome `stale`, with the event key and request id).
+    await this.batcher.store(row);
+  }
+}
+
+/** The inbox row intake stores for a parsed body. */
+function toRow(event: ParsedEvent): NewWebhookEvent & { status: IntakeStatus } {
+  return {
+    eventKey: event.eventKey,
+    type: event.type,
+    media: event.media,
+    projectId: event.projectId,
+    status: event.kind === 'valid' ? 'received' : event.kind === 'unknown' ? 'ignored' : 'quarantined',
+    payloadJson: event.payloadJson,
+    lastError: event.kind === 'invalid' ? event.errors.join('; ') : null,
+  };
 }

@@ -2,10 +2,11 @@ import type { IntakeResult } from './webhook-intake.service.js';
 
 /**
  * What became of one delivery to `POST /webhook`: the `outcome` of its metric and its log line.
- * `rejected` is a 4xx (signature, body, encoding, size), `error` a 5xx (the event could not be stored).
+ * `rejected` is a 4xx (signature, body, encoding, size), `stale` a 401 for an authentic delivery signed
+ * outside the tolerance (recorded, not processed), `error` a 5xx (the event could not be stored).
  * To add an outcome, add it here and to `outcomeOf`; the typecheck then asks for its log level.
  */
-export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'error'] as const;
+export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error'] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** The outcome of a delivery that was answered 200. */
@@ -27,5 +28,6 @@ export const OUTCOME_LOG_LEVEL: Record<WebhookOutcome, 'debug' | 'info' | 'warn'
   ignored: 'info',
   quarantined: 'warn',
   rejected: 'warn',
+  stale: 'warn',
   error: 'warn',
 };

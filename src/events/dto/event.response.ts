@@ -27,6 +27,21 @@ export class HandlerRunResponse {
   updatedAt!: string;
 }
 
+/** A redelivered body that differed from the stored event of its key, with how often it came. */
+export class EventConflictResponse {
+  @ApiProperty({ description: 'The redelivered payload' })
+  payload!: unknown;
+
+  @ApiProperty({ type: 'integer' })
+  deliveries!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  firstReceivedAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  lastReceivedAt!: string;
+}
+
 /** An event as the operator API shows it; `payload` and `handlerRuns` only for one event. */
 export class EventResponse {
   @ApiProperty({ format: 'uuid' })
@@ -59,8 +74,22 @@ export class EventResponse {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   processedAt!: string | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'For an event recorded from a delivery signed outside the timestamp tolerance (status stale): when it was signed',
+  })
+  staleSignedAt!: string | null;
+
+  @ApiProperty({ type: 'integer', description: 'How many different bodies were redelivered under this event key (see `conflicts`)' })
+  conflictCount!: number;
+
   @ApiPropertyOptional({ description: 'The stored payload (GET /events/:id only); a quarantined body that is not JSON is a string' })
   payload?: unknown;
+
+  @ApiPropertyOptional({ type: () => [EventConflictResponse], description: 'GET /events/:id only: redelivered bodies that differed from this one' })
+  conflicts?: EventConflictResponse[];
 
   @ApiPropertyOptional({ type: [HandlerRunResponse], description: 'GET /events/:id only' })
   handlerRuns?: HandlerRunResponse[];
@@ -80,12 +109,12 @@ export class ReplayResponse {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  /** `processing`: the event is queued to be applied; `handlers`: these handlers are queued to run. */
   @ApiProperty({
-    enum: ['processing', 'handlers', 'ignored'],
-    description: 'processing: queued to be applied; handlers: these handlers queued to run; ignored: released as an event of an unknown type',
+    enum: ['processing', 'handlers', 'ignored', 'quarantined'],
+    description:
+      'processing: queued to be applied; handlers: these handlers queued to run; ignored or quarantined: a stale event released into that status, not processed',
   })
-  replayed!: 'processing' | 'handlers' | 'ignored';
+  replayed!: 'processing' | 'handlers' | 'ignored' | 'quarantined';
 
   @ApiPropertyOptional({ type: [String] })
   handlers?: string[];

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
 import { EVENT_STATUSES, type EventStatus } from '../../webhook/magic-hour-event.types.js';
 
 /** `GET /events` and `POST /events/replay` filters. */
@@ -15,6 +16,7 @@ export class EventFilterQuery {
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Matches(PRINTABLE_ASCII, { message: 'type must be printable ASCII without spaces' })
   type?: string;
 
   /** The job (Magic Hour project) id. */
@@ -22,6 +24,7 @@ export class EventFilterQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @Matches(PRINTABLE_ASCII, { message: 'jobId must be printable ASCII without spaces' })
   jobId?: string;
 }
 
@@ -49,6 +52,7 @@ export class ReplayQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @Matches(PRINTABLE_ASCII, { message: 'handler must be printable ASCII without spaces' })
   handler?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
 import { JOB_STATUSES, MEDIA, type JobStatus, type Media } from '../../webhook/magic-hour-event.types.js';
 
 /** Most jobs one page holds. */
@@ -38,8 +39,10 @@ export class ListJobsQuery {
 
 /** `GET /jobs/:id` path parameters. */
 export class JobIdParams {
+  /** A Magic Hour project id: printable ASCII, as intake accepts them (and Postgres text can hold). */
   @ApiProperty({ maxLength: 200, description: "The job's id: Magic Hour's project id", example: 'cm3testjob000001' })
   @IsString()
   @MaxLength(200)
+  @Matches(PRINTABLE_ASCII, { message: 'id must be printable ASCII without spaces' })
   id!: string;
 }

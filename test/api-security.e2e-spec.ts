@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { eventBody, projectId } from './support/events.js';
+import { signedHeaders } from './support/signing.js';
+import { startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
+
+describe('REST API security headers (helmet)', () => {
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.each([
+    ['GET /health', () => http().get('/health'), 200],
+    ['GET /jobs with a key', () => http().get('/jobs').set('authorization', `Bearer ${TEST_API_KEY}`), 200],
+    ['GET /jobs without a key', () => http().get('/jobs'), 401],
+    ['GET /events/:id of nothing', () => http().get('/events/00000000-0000-4000-8000-000000000000').set('authorization', `Bearer ${TEST_API_KEY}`), 404],
+    ['GET /nowhere', () => http().get('/nowhere'), 404],
+  ] as const)('sets them on %s', async (_, send, status) => {
+    const answer = await send();
+    expect(answer.status).toBe(status);
+    expect(answer.headers).toMatchObject({
+      'content-security-policy': expect.stringContaining("default-src 'self'"),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    expect(answer.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('sets nosniff on the webhook answers too', async () => {
+    const body = eventBody('video.started', projectId());
+    const answer = await http().post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+  });
+});
+
+describe('REST API rate limit (API_RATE_LIMIT per key, or per address without a valid key)', () => {
+  const KEY_A = 'rate-key-a';
+  const KEY_B = 'rate-key-b';
+  const LIMIT = 3;
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+  const withKey = (key: string, path = '/jobs') => http().get(path).set('authorization', `Bearer ${key}`);
+
+  beforeAll(async () => {
+    t = await startApp({ API_KEYS: `${KEY_A},${KEY_B}`, API_RATE_LIMIT: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('lets a key send up to the limit at once, then answers 429 JSON with Retry-After; another key is unaffected', async () => {
+    const answers = [];
+    // The budget refills at 3 a minute: ten requests in a row cannot all find a token.
+    for (let i = 0; i < 10; i++) answers.push(await withKey(KEY_A, i % 2 === 0 ? '/jobs' : '/events'));
+    expect(answers.slice(0, LIMIT).map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(answers[0].headers['x-ratelimit-limit']).toBe(String(LIMIT));
+    expect(answers[0].headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1));
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(answers.every((answer) => answer.status === 200 || answer.status === 429)).toBe(true);
+    for (const answer of refused) {
+      expect(answer.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('Too many requests') });
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(answer.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(answer.text).not.toContain(KEY_A);
+    }
+
+    expect((await withKey(KEY_B)).status).toBe(200);
+  });
+
+  it('counts requests without a valid key by address, so guessing keys is limited too', async () => {
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await withKey(`guess-${i}`)).status);
+    expect(statuses.slice(0, LIMIT)).toEqual([401, 401, 401]);
+    expect(statuses).toContain(429);
+    // A valid key has a budget of its own, apart from its address.
+    expect((await withKey(KEY_B, '/events')).status).toBe(200);
+  });
+
+  it('never limits /health or POST /webhook', async () => {
+    for (let i = 0; i < 10; i++) {
+      const health = await http().get('/health');
+      expect(health.status).toBe(200);
+      expect(health.headers['x-ratelimit-limit']).toBeUndefined();
+    }
+    for (let i = 0; i < 10; i++) {
+      const body = eventBody('video.started', projectId());
+      expect((await http().post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body)).status).toBe(200);
+    }
+  });
+});
