@@ -9,8 +9,8 @@ import { WebhookHttpHandler } from './webhook/webhook-http.handler.js';
 
 /**
  * Builds the application for a configuration: prepares the database (creates it if missing, runs
- * migrations), then wires the raw webhook body, validation and shutdown hooks. Used by `main.ts` and
- * by the tests, so they run what production runs.
+ * migrations), then wires the raw webhook body and validation. Used by `main.ts` and by the tests, so
+ * they run what production runs; `main.ts` adds the graceful stop on SIGTERM (`GracefulShutdown`).
  */
 export async function createApp(config: AppConfig, options: { handlers?: Provider[] } = {}): Promise<INestApplication> {
   const logger = new Logger('Bootstrap');
@@ -36,7 +36,6 @@ export async function createApp(config: AppConfig, options: { handlers?: Provide
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );
-  app.enableShutdownHooks();
   return app;
 }
 

@@ -43,6 +43,7 @@ describe('buildConfig', () => {
       handlerBackoffMs: 2000,
       downloadDir: null,
       downloadMaxBytes: 2 * 1024 ** 3,
+      shutdownTimeoutMs: 10000,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -71,6 +72,7 @@ describe('buildConfig', () => {
       HANDLER_BACKOFF_MS: '250',
       DOWNLOAD_DIR: '/var/lib/outputs',
       DOWNLOAD_MAX_BYTES: '1000000',
+      SHUTDOWN_TIMEOUT_MS: '30000',
     });
     expect(config).toEqual({
       production: false,
@@ -88,6 +90,7 @@ describe('buildConfig', () => {
       handlerBackoffMs: 250,
       downloadDir: '/var/lib/outputs',
       downloadMaxBytes: 1000000,
+      shutdownTimeoutMs: 30000,
     });
   });
 
@@ -136,6 +139,8 @@ describe('buildConfig', () => {
     expect(refusal({ WEBHOOK_BODY_LIMIT_BYTES: '100' }).message).toContain(
       'WEBHOOK_BODY_LIMIT_BYTES must not be less than 1024',
     );
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '10s' }).message).toContain('SHUTDOWN_TIMEOUT_MS must be an integer number');
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '50' }).message).toContain('SHUTDOWN_TIMEOUT_MS must not be less than 100');
   });
 
   it('lists every problem at once, one per line', () => {

@@ -25,6 +25,11 @@ export interface AppConfig {
   readonly downloadDir: string | null;
   /** Largest output the download handler stores. */
   readonly downloadMaxBytes: number;
+  /**
+   * Longest a graceful stop (SIGTERM, SIGINT) may take: answering the requests in flight, finishing the
+   * queue jobs under way, closing connections. Past it the process exits with code 1.
+   */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -58,6 +63,7 @@ export function buildConfig(env: EnvDto): AppConfig {
     handlerBackoffMs: env.HANDLER_BACKOFF_MS ?? 2_000,
     downloadDir: env.DOWNLOAD_DIR?.trim() || null,
     downloadMaxBytes: env.DOWNLOAD_MAX_BYTES ?? 2 * 1024 ** 3,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 10_000,
   };
   if (production) {
     const missing = [

@@ -92,6 +92,13 @@ export class EnvDto {
   @IsInt()
   @Min(1)
   DOWNLOAD_MAX_BYTES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS?: number;
 }
 
 /** Thrown at boot when the environment is invalid; the message lists every problem. */
@@ -129,4 +136,5 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   HANDLER_BACKOFF_MS: true,
   DOWNLOAD_DIR: true,
   DOWNLOAD_MAX_BYTES: true,
+  SHUTDOWN_TIMEOUT_MS: true,
 };
