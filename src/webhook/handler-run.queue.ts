@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HANDLER_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS, type HandlerJobData } from './webhook.constants.js';
@@ -10,7 +10,7 @@ import { WebhookEventQueue } from './webhook-event.queue.js';
  * by Bull with `HANDLER_ATTEMPTS` and exponential backoff from `HANDLER_BACKOFF_MS`.
  */
 @Injectable()
-export class HandlerRunQueue {
+export class HandlerRunQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HandlerRunQueue.name);
 
   constructor(
@@ -18,6 +18,11 @@ export class HandlerRunQueue {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: WebhookEventQueue,
   ) {}
+
+  /** Lets the handler runs under way finish while Postgres is still open; see `WebhookEventQueue`. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
 
   /**
    * Queues the events' handlers. A first hand-over's job id is derived from the event; a later one
