@@ -1,47 +1,22 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { ALL_TYPES, eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
 import { eventually, freePort, startApp, TEST_API_KEY, TEST_SECRET, testConfig, uniqueName, type TestApp } from './support/app.js';
+import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-
-/** A redis-server of this test's own, on its own port, so the machine's Redis is never touched. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  await eventually(async () => {
-    const { createConnection } = await import('node:net');
-    return new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-  }, 10000);
-  return child;
-}
-
-const stop = (child: ChildProcess | undefined) =>
-  new Promise<void>((resolve) => {
-    if (!child || child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 
 describe('Redis outage', () => {
   let t: TestApp | undefined;
-  let redis: ChildProcess | undefined;
+  let redis: RedisServer | undefined;
   afterEach(async () => {
     await t?.close();
-    await stop(redis);
+    await redis?.stop();
   });
 
   it('starts and keeps answering 200 without Redis, then processes everything once Redis is back', async () => {
-    const port = await freePort();
-    t = await startApp({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    redis = new RedisServer(await freePort());
+    t = await startApp({ REDIS_URL: redis.url });
     const http = () => request(t!.app.getHttpServer());
 
     const health = await http().get('/health');
@@ -61,7 +36,7 @@ describe('Redis outage', () => {
     const stored = await t.db.query(`SELECT status, count(*)::int AS n FROM webhook_events GROUP BY status`);
     expect(stored).toEqual([{ status: 'received', n: 9 }]);
 
-    redis = await startRedis(port);
+    await redis.start();
     await eventually(async () => {
       const [row] = await t!.db.query(`SELECT count(*)::int AS n FROM webhook_events WHERE status = 'processed'`);
       return row.n === 9;
@@ -75,10 +50,10 @@ describe('Redis outage', () => {
   });
 
   it('processes events again after Redis lost its data', async () => {
-    const port = await freePort();
-    redis = await startRedis(port);
+    redis = new RedisServer(await freePort());
+    await redis.start();
     // A worker-less API first: events are stored and queued, then Redis dies with the queue.
-    const config = testConfig({ REDIS_URL: `redis://127.0.0.1:${port}`, APP_ROLE: 'api' });
+    const config = testConfig({ REDIS_URL: redis.url, APP_ROLE: 'api' });
     t = await startApp({}, config);
     const id = projectId();
     const body = eventBody('video.completed', id);
@@ -86,8 +61,8 @@ describe('Redis outage', () => {
     await eventually(async () => (await t!.db.query(`SELECT enqueued_at FROM webhook_events`))[0]?.enqueued_at);
     await t.close({ keepDatabase: true });
     t = undefined;
-    await stop(redis);
-    redis = await startRedis(port);
+    await redis.stop();
+    await redis.start();
 
     // The worker comes up against an empty Redis: its sweep queues the stored event again.
     t = await startApp({}, { ...config, role: 'worker' });
