@@ -110,3 +110,45 @@ describe('Postgres outage', () => {
     expect(direct[0].n).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('Postgres lost between a commit and its answer', () => {
+  let worker: TestApp | undefined;
+  let api: TestApp | undefined;
+  let proxy: TcpProxy | undefined;
+  afterAll(async () => {
+    await proxy?.restore();
+    await api?.close({ keepDatabase: true });
+    await worker?.close();
+    await proxy?.cut();
+  });
+
+  it('has an event that was stored although intake answered 503 processed within seconds, not minutes', async () => {
+    // The worker reaches Postgres directly and runs all along: only intake loses the connection.
+    const name = uniqueName('mh_test');
+    const config = testConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}` });
+    worker = await startApp({}, { ...config, role: 'worker' });
+    proxy = new TcpProxy(await freePort(), 5432);
+    await proxy.start();
+    api = await startApp({}, { ...config, role: 'api', databaseUrl: `postgres://postgres@127.0.0.1:${proxy.port}/${name}` });
+    const send = (body: string) => request(api!.app.getHttpServer()).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+    // One delivery first, so that intake holds an open connection to take the next statement.
+    expect((await send(eventBody('video.started', projectId()))).status).toBe(200);
+
+    // Postgres gets the insert and commits it, but its answer never comes back: then the connection drops.
+    proxy.freeze();
+    const id = projectId();
+    const body = eventBody('video.completed', id);
+    const answer = send(body).then((response) => response);
+    const stored = async () => (await worker!.db.query(`SELECT status FROM webhook_events WHERE project_id = $1`, [id]))[0]?.status;
+    await eventually(async () => (await stored()) === 'received', 10000, 50);
+    await proxy.cut();
+    expect((await answer).status).toBe(503);
+
+    // Magic Hour retries: a duplicate now. The stored event must not wait for the relay's late re-queue.
+    await proxy.restore();
+    await eventually(async () => (await send(body)).status === 200, 15000, 250);
+    await eventually(async () => (await stored()) === 'processed', 20000, 250);
+    const [job] = await worker.db.query(`SELECT status FROM jobs WHERE id = $1`, [id]);
+    expect(job).toEqual({ status: 'complete' });
+  });
+});

@@ -46,6 +46,11 @@ export const STALLED_CHECK_INTERVAL_MS = 5_000;
 export const INTAKE_BATCH_MAX = 500;
 /** Intake batches written at once; further requests gather into the next batch meanwhile. */
 export const INTAKE_BATCHES_IN_FLIGHT = 2;
+/**
+ * Most event keys intake remembers as "in doubt": their insert failed with the connection (it may have
+ * committed all the same). Beyond this, the relay's late re-queue (`RELAY_REQUEUE_AFTER_MS`) covers them.
+ */
+export const INTAKE_IN_DOUBT_MAX = 50_000;
 
 /** How often the relay looks for stored events that never reached the queue. */
 export const RELAY_INTERVAL_MS = 2000;
