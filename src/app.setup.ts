@@ -26,8 +26,9 @@ export interface CreateAppOptions {
 
 /**
  * Builds the application for a configuration: sets up pino as the logger, prepares the database
- * (creates it if missing, runs migrations), then wires the raw webhook body, the docs (API role),
- * validation and shutdown hooks. Used by `main.ts` and by the tests, so they run what production runs.
+ * (creates it if missing, runs migrations), then wires the raw webhook body, the docs (API role) and
+ * validation. Used by `main.ts` and by the tests, so they run what production runs; `main.ts` adds the
+ * graceful stop on SIGTERM (`GracefulShutdown`).
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
   const logging = loggerParams(createRootLogger(config, options.logDestination));
@@ -65,7 +66,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );
-  app.enableShutdownHooks();
   return app;
 }
 

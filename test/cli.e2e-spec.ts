@@ -100,7 +100,7 @@ describe('mh against the real service (Postgres and Redis)', () => {
     }
   });
 
-  it('mh send --json with another secret, or a stale --timestamp, is refused 401 and nothing is stored', async () => {
+  it('mh send --json with another secret is refused 401 and stores nothing; a stale --timestamp is refused 401 and only recorded as stale', async () => {
     const id = projectId();
     const wrong = await mh(['send', 'video.completed', '--id', id, '--url', webhookUrl, '--secret', 'whsec_wrong', '--json']);
     expect(wrong.code).toBe(1);
@@ -113,7 +113,10 @@ describe('mh against the real service (Postgres and Redis)', () => {
     expect(old.code).toBe(1);
     expect(old.stdout).toContain('401');
     expect(old.stdout).toContain('tolerance');
-    expect(await count('SELECT count(*) AS n FROM webhook_events WHERE project_id = $1', [id])).toBe(0);
+    // Authentic but outside the tolerance: kept for an operator as `stale`, never processed.
+    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE project_id = $1 AND status = 'stale'`, [id])).toBe(1);
+    expect(await count('SELECT count(*) AS n FROM webhook_events WHERE project_id = $1', [id])).toBe(1);
+    expect(await count('SELECT count(*) AS n FROM jobs WHERE id = $1', [id])).toBe(0);
   });
 
   it('mh sign prints headers for the body on stdin that the service accepts as sent by curl', async () => {

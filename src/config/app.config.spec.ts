@@ -47,6 +47,7 @@ describe('buildConfig', () => {
       logLevel: 'info',
       logFormat: null,
       metricsToken: null,
+      shutdownTimeoutMs: 10000,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -79,6 +80,7 @@ describe('buildConfig', () => {
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
       METRICS_TOKEN: 'scrape-token-0123456789',
+      SHUTDOWN_TIMEOUT_MS: '30000',
     });
     expect(config).toEqual({
       production: false,
@@ -100,6 +102,7 @@ describe('buildConfig', () => {
       logLevel: 'debug',
       logFormat: 'pretty',
       metricsToken: 'scrape-token-0123456789',
+      shutdownTimeoutMs: 30000,
     });
   });
 
@@ -158,6 +161,8 @@ describe('buildConfig', () => {
     expect(refusal({ LOG_LEVEL: 'verbose' }).message).toContain('LOG_LEVEL must be one of the following values');
     expect(refusal({ LOG_FORMAT: 'text' }).message).toContain('LOG_FORMAT must be one of the following values: json, pretty');
     expect(refusal({ METRICS_TOKEN: 'short' }).message).toContain('METRICS_TOKEN must be at least 16 characters');
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '10s' }).message).toContain('SHUTDOWN_TIMEOUT_MS must be an integer number');
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '50' }).message).toContain('SHUTDOWN_TIMEOUT_MS must not be less than 100');
   });
 
   it('lists every problem at once, one per line', () => {

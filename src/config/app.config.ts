@@ -33,6 +33,11 @@ export interface AppConfig {
   readonly logFormat: LogFormat | null;
   /** Bearer token `GET /metrics` requires; `null`: it is open (keep the port internal). */
   readonly metricsToken: string | null;
+  /**
+   * Longest a graceful stop (SIGTERM, SIGINT) may take: answering the requests in flight, finishing the
+   * queue jobs under way, closing connections. Past it the process exits with code 1.
+   */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -70,6 +75,7 @@ export function buildConfig(env: EnvDto): AppConfig {
     logLevel: env.LOG_LEVEL ?? 'info',
     logFormat: env.LOG_FORMAT ?? null,
     metricsToken: env.METRICS_TOKEN ?? null,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 10_000,
   };
   if (production) {
     const missing = [

@@ -120,6 +120,13 @@ export class EnvDto {
   @IsOptional()
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS?: number;
 }
 
 /** Thrown at boot when the environment is invalid; the message lists every problem. */
@@ -161,4 +168,5 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   LOG_LEVEL: true,
   LOG_FORMAT: true,
   METRICS_TOKEN: true,
+  SHUTDOWN_TIMEOUT_MS: true,
 };

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HANDLER_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS, type HandlerJobData } from './webhook.constants.js';
@@ -10,7 +10,7 @@ import { jobCountsOf, WebhookEventQueue, type QueueJobCounts } from './webhook-e
  * by Bull with `HANDLER_ATTEMPTS` and exponential backoff from `HANDLER_BACKOFF_MS`.
  */
 @Injectable()
-export class HandlerRunQueue {
+export class HandlerRunQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HandlerRunQueue.name);
 
   constructor(
@@ -22,6 +22,11 @@ export class HandlerRunQueue {
   /** The handler queue's job counts; throws when Redis does not answer within the enqueue timeout. */
   jobCounts(): Promise<QueueJobCounts> {
     return jobCountsOf(this.queue, this.events.isConnected());
+  }
+
+  /** Lets the handler runs under way finish while Postgres is still open; see `WebhookEventQueue`. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue.close();
   }
 
   /**

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { createHash } from 'node:crypto';
 import {
@@ -43,7 +43,7 @@ export async function jobCountsOf(queue: Queue, isConnected: boolean): Promise<Q
  * second: the event is already in Postgres, and the relay hands over whatever did not make it.
  */
 @Injectable()
-export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
+export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookEventQueue.name);
   private lastErrorLog = 0;
   private readonly readyListeners: Array<() => void> = [];
@@ -64,6 +64,14 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.readyListeners.length = 0;
+  }
+
+  /**
+   * Stops taking jobs and waits for the ones under way, while Postgres is still open (it closes in the
+   * next phase of the shutdown). `@nestjs/bull` closes the queue again later, which is then a no-op.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue.close();
   }
 
   /** Calls `listener` each time the Redis connection becomes ready, such as after an outage. */

@@ -156,6 +156,20 @@ export class WebhookEventRepository {
     return this.setEnqueued(eventIds, 'NULL');
   }
 
+  /**
+   * Clears the queued mark of the events with these keys that are still waiting, so that the relay
+   * queues them; for inserts whose outcome intake could not learn. Keys never stored match nothing.
+   */
+  async clearEnqueuedByKey(eventKeys: readonly string[]): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_events SET enqueued_at = NULL
+        WHERE id IN (SELECT id FROM webhook_events
+                      WHERE event_key = ANY($1::text[]) AND status = 'received' AND enqueued_at IS NOT NULL
+                      ORDER BY id FOR UPDATE SKIP LOCKED)`,
+      [eventKeys],
+    );
+  }
+
   private async setEnqueued(eventIds: readonly string[], value: 'now()' | 'NULL'): Promise<void> {
     await this.dataSource.query(
       `UPDATE webhook_events SET enqueued_at = ${value}

@@ -1,10 +1,10 @@
-import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { StorageUnavailableError } from '../common/domain.errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Media } from './magic-hour-event.types.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
 import { WebhookEventRepository, type DuplicateOutcome, type EventConflict, type NewWebhookEvent } from './webhook-event.repository.js';
-import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT, type QueuedEvent } from './webhook.constants.js';
+import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT, INTAKE_IN_DOUBT_MAX, type QueuedEvent } from './webhook.constants.js';
 
 /** Postgres's classes of errors about the data itself: 22 data exception, 23 constraint, 54 limits. */
 const isDataError = (error: unknown): boolean => /^(22|23|54)/.test(String((error as { code?: unknown }).code ?? ''));
@@ -35,12 +35,18 @@ interface Waiting {
  * answer takes it off every request's latency and frees the batch slot for the next batch sooner.
  */
 @Injectable()
-export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
+export class WebhookIntakeBatcher implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookIntakeBatcher.name);
   private waiting: Waiting[] = [];
   private inFlight = 0;
   /** Hand-overs to the queue still under way, awaited at shutdown so a clean stop leaves none to the relay. */
   private readonly enqueuing = new Set<Promise<void>>();
+  /**
+   * Keys whose insert failed with the connection (Postgres went away mid-statement). The commit may
+   * have happened all the same, and such a row carries the queued mark the insert sets, so nothing
+   * would queue it for minutes. Once Postgres answers again, their mark is cleared for the relay.
+   */
+  private readonly inDoubt = new Set<string>();
 
   constructor(
     private readonly events: WebhookEventRepository,
@@ -71,6 +77,25 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
     }
   }
 
+  private remainInDoubt(rows: readonly NewWebhookEvent[]): void {
+    for (const row of rows) {
+      if (row.status !== 'received' || this.inDoubt.size >= INTAKE_IN_DOUBT_MAX) continue;
+      this.inDoubt.add(row.eventKey);
+    }
+  }
+
+  /** Hands the events whose insert may have committed unseen to the relay; kept for later if it fails. */
+  private async releaseInDoubt(): Promise<void> {
+    const keys = [...this.inDoubt];
+    this.inDoubt.clear();
+    try {
+      await this.events.clearEnqueuedByKey(keys);
+      this.logger.log(`Left ${keys.length} event(s) whose store was in doubt to the relay`);
+    } catch {
+      for (const key of keys) if (this.inDoubt.size < INTAKE_IN_DOUBT_MAX) this.inDoubt.add(key);
+    }
+  }
+
   private async write(batch: Waiting[]): Promise<void> {
     // One row per key: the first request of a key in the batch stores it, the others are duplicates.
     const firstOfKey = new Map<string, Waiting>();
@@ -82,10 +107,12 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
     const refused = new Map<string, unknown>();
     try {
       inserted = await this.events.insertMany(rows);
+      if (this.inDoubt.size > 0) void this.releaseInDoubt();
     } catch (error) {
       // One row Postgres refuses (a data error) must not cost the others their answer: store them one
       // by one. Any other failure (Postgres away) would only fail again, slower: answer 503 at once.
       inserted = new Map();
+      if (!isDataError(error)) this.remainInDoubt(rows);
       if (rows.length === 1 || !isDataError(error)) for (const row of rows) refused.set(row.eventKey, error);
       else {
         for (const row of rows) {
@@ -162,7 +189,8 @@ export class WebhookIntakeBatcher implements BeforeApplicationShutdown {
     }
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Before the queues close (their `beforeApplicationShutdown`): the hand-overs still under way finish. */
+  async onModuleDestroy(): Promise<void> {
     await Promise.all(this.enqueuing);
   }
 

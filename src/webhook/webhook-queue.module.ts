@@ -3,7 +3,13 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
-import { HANDLER_QUEUE, REDIS_MAX_RECONNECT_DELAY_MS, WEBHOOK_QUEUE } from './webhook.constants.js';
+import {
+  HANDLER_QUEUE,
+  JOB_LOCK_MS,
+  REDIS_MAX_RECONNECT_DELAY_MS,
+  STALLED_CHECK_INTERVAL_MS,
+  WEBHOOK_QUEUE,
+} from './webhook.constants.js';
 
 /**
  * The Bull connection and the event queue's producer. `@nestjs/bull` stays inside this module, the
@@ -20,6 +26,7 @@ import { HANDLER_QUEUE, REDIS_MAX_RECONNECT_DELAY_MS, WEBHOOK_QUEUE } from './we
           connectTimeout: 2000,
           retryStrategy: (times: number) => Math.min(times * 200, REDIS_MAX_RECONNECT_DELAY_MS),
         },
+        settings: { lockDuration: JOB_LOCK_MS, stalledInterval: STALLED_CHECK_INTERVAL_MS },
       }),
     }),
     BullModule.registerQueue({ name: WEBHOOK_QUEUE }, { name: HANDLER_QUEUE }),

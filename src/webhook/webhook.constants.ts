@@ -31,10 +31,26 @@ export const ENQUEUE_TIMEOUT_MS = 1000;
 /** Cap on the delay between attempts to reconnect to Redis. */
 export const REDIS_MAX_RECONNECT_DELAY_MS = 2000;
 
+/**
+ * How long a worker's lock on a queue job lasts; it renews the lock every half of this while it works.
+ * A worker that dies (SIGKILL, out of memory) stops renewing, and once the lock lapses another worker
+ * takes the job over. Bull's default of 30 s (and 30 s between checks) left a dead worker's events
+ * waiting up to a minute; a lapsed lock while the worker is alive only runs the job twice, which
+ * Postgres makes harmless (the worker's lock on each event).
+ */
+export const JOB_LOCK_MS = 10_000;
+/** How often each worker looks for jobs whose lock lapsed (a dead worker's), to run them again. */
+export const STALLED_CHECK_INTERVAL_MS = 5_000;
+
 /** Most events intake stores in one statement. */
 export const INTAKE_BATCH_MAX = 500;
 /** Intake batches written at once; further requests gather into the next batch meanwhile. */
 export const INTAKE_BATCHES_IN_FLIGHT = 2;
+/**
+ * Most event keys intake remembers as "in doubt": their insert failed with the connection (it may have
+ * committed all the same). Beyond this, the relay's late re-queue (`RELAY_REQUEUE_AFTER_MS`) covers them.
+ */
+export const INTAKE_IN_DOUBT_MAX = 50_000;
 
 /** How often the relay looks for stored events that never reached the queue. */
 export const RELAY_INTERVAL_MS = 2000;
