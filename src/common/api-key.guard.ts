@@ -6,27 +6,55 @@ import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
+ * The configured API keys, and the one way to check a presented key against them: compared as
+ * SHA-256 digests in constant time, over every key, so neither a key's content, its length nor which
+ * key matched leaks through timing. Shared by the REST guard and the operator console's login.
+ */
+export class ApiKeys {
+  private readonly digests: readonly Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.digests = keys.map(digest);
+  }
+
+  /** Whether any key is configured; with none (refused in production) the API is open. */
+  get configured(): boolean {
+    return this.digests.length > 0;
+  }
+
+  /** The position in `API_KEYS` of the key `presented` is, or -1. */
+  indexOf(presented: string): number {
+    const candidate = digest(presented);
+    let found = -1;
+    this.digests.forEach((key, index) => {
+      if (timingSafeEqual(key, candidate)) found = index;
+    });
+    return found;
+  }
+
+  /** The key in an `Authorization: Bearer <key>` header, or `null` when the header is not that. */
+  static fromBearer(header: string | undefined): string | null {
+    return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
+  }
+}
+
+/**
  * Lets a REST request through when it carries `Authorization: Bearer <key>` with one of `API_KEYS`.
- * Keys are compared as SHA-256 digests in constant time, so neither a key's content nor its length
- * leaks through timing. With no key configured (refused in production) the API is open.
+ * With no key configured (refused in production) the API is open.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: readonly Buffer[];
+  private readonly keys: ApiKeys;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.keys = config.apiKeys.map(digest);
+    this.keys = new ApiKeys(config.apiKeys);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.keys.length === 0) return true;
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthorizedException('Missing API key: send Authorization: Bearer <key>');
-    const presented = digest(match[1]);
-    let valid = false;
-    for (const key of this.keys) valid = timingSafeEqual(key, presented) || valid;
-    if (!valid) throw new UnauthorizedException('Invalid API key');
+    if (!this.keys.configured) return true;
+    const presented = ApiKeys.fromBearer(context.switchToHttp().getRequest<Request>().headers.authorization);
+    if (presented === null) throw new UnauthorizedException('Missing API key: send Authorization: Bearer <key>');
+    if (this.keys.indexOf(presented) < 0) throw new UnauthorizedException('Invalid API key');
     return true;
   }
 }
