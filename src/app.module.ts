@@ -1,6 +1,7 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminModule } from './admin/admin.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { runsApi, runsWorker, type AppConfig } from './config/app.config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -24,7 +25,7 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
         HandlersModule.register(config, extraHandlers),
         WebhookModule.register({ api, worker: runsWorker(config) }),
-        ...(api ? [JobsApiModule, EventsModule] : []),
+        ...(api ? [JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
