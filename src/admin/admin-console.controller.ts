@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Header, Logger, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
 import { EventIdParams } from '../events/dto/list-events.query.js';
 import { EventsService } from '../events/events.service.js';
@@ -83,8 +84,9 @@ export class AdminConsoleController {
       const result = await this.events.replay(params.id);
       response.redirect(303, `${ADMIN_PATH}/events/${encodeURIComponent(params.id)}?replayed=${result.replayed}`);
     } catch (error) {
+      // What the current state refuses is shown with the event; anything else is an error page.
+      if (!(error instanceof ConflictError || error instanceof StillInvalidError)) throw error;
       const body = errorBodyFor(error, this.logger);
-      if (body.statusCode === 404 || body.statusCode >= 500) throw error;
       const event = await this.events.get(params.id);
       response.status(body.statusCode).type('html').send(eventPage(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
     }
