@@ -54,9 +54,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.set('etag', false);
-  // Security headers on every Nest answer (helmet's defaults, a strict CSP among them: a route that
-  // serves HTML, such as API docs, needs its own relaxed policy).
-  app.use(helmet());
+  // Security headers on every Nest answer: helmet's defaults, whose strict CSP the Swagger UI at /docs
+  // works under; the console sends its own, stricter one, and Bull Board the one its page needs. Not
+  // `upgrade-insecure-requests`: behind plain HTTP (a private network, no TLS terminator) it would make
+  // browsers fetch /docs's scripts over https, which is not there.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const server = app.getHttpServer() as Server;
   if (runsApi(config)) {
     serveWebhookFirst(server, app.get(WebhookHttpHandler));

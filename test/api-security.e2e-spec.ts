@@ -99,3 +99,28 @@ describe('REST API rate limit (API_RATE_LIMIT per key, or per address without a 
     }
   });
 });
+
+describe('Console login rate limit', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp({ API_KEYS: 'console-key', API_RATE_LIMIT: '3' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('limits key guesses through the login form per address, as on the REST API', async () => {
+    const statuses = [];
+    for (let i = 0; i < 10; i++) {
+      const answer = await request(t.app.getHttpServer())
+        .post('/admin/login')
+        .type('form')
+        .send({ key: `guess-${i}` });
+      statuses.push(answer.status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses).toContain(429);
+    expect(statuses.every((status) => status === 401 || status === 429)).toBe(true);
+  });
+});

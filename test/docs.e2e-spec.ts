@@ -47,6 +47,9 @@ describe('OpenAPI document at /docs (real app)', () => {
     const page = await request(t.app.getHttpServer()).get('/docs').redirects(1);
     expect(page.status).toBe(200);
     expect(page.text).toContain('swagger-ui');
+    // helmet's policy, which the UI works under, without the upgrade that would break it over plain HTTP.
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     const init = await request(t.app.getHttpServer()).get('/docs/swagger-ui-init.js');
     expect(init.status).toBe(200);
     expect(init.text).toContain('receiveWebhook');

@@ -8,19 +8,30 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * The configured API keys, held as SHA-256 digests and compared in constant time, so that neither a
- * key's content nor its length leaks through timing.
+ * The configured API keys, and the one way to check a presented key against them: compared as
+ * SHA-256 digests in constant time, over every key, so neither a key's content, its length nor which
+ * key matched leaks through timing. Shared by the REST guard, the rate limit and the console's login.
  */
 export class ApiKeys {
-  private readonly keys: readonly Buffer[];
+  private readonly digests: readonly Buffer[];
 
   constructor(keys: readonly string[]) {
-    this.keys = keys.map(digest);
+    this.digests = keys.map(digest);
   }
 
-  /** Whether any key is configured (with none, the API is open). */
+  /** Whether any key is configured; with none (refused in production) the API is open. */
   get configured(): boolean {
-    return this.keys.length > 0;
+    return this.digests.length > 0;
+  }
+
+  /** The position in `API_KEYS` of the key `presented` is, or -1. */
+  indexOf(presented: string): number {
+    const candidate = digest(presented);
+    let found = -1;
+    this.digests.forEach((key, index) => {
+      if (timingSafeEqual(key, candidate) && found < 0) found = index;
+    });
+    return found;
   }
 
   /**
@@ -28,15 +39,15 @@ export class ApiKeys {
    * `undefined` when the header is missing or not `Bearer <key>`, `null` when the key is not one of them.
    */
   match(authorization: string | undefined): number | null | undefined {
-    const bearer = BEARER.exec(authorization ?? '');
-    if (!bearer) return undefined;
-    const presented = digest(bearer[1]);
-    let found: number | null = null;
-    // Every key is compared, so the time taken does not tell which one matched.
-    this.keys.forEach((key, index) => {
-      if (timingSafeEqual(key, presented) && found === null) found = index;
-    });
-    return found;
+    const presented = ApiKeys.fromBearer(authorization);
+    if (presented === null) return undefined;
+    const index = this.indexOf(presented);
+    return index < 0 ? null : index;
+  }
+
+  /** The key in an `Authorization: Bearer <key>` header, or `null` when the header is not that. */
+  static fromBearer(header: string | undefined): string | null {
+    return BEARER.exec(header ?? '')?.[1] ?? null;
   }
 }
 

@@ -44,35 +44,38 @@ export function errorBody(statusCode: number, message: string | string[]): Error
 }
 
 /**
- * The one place errors become HTTP answers: domain errors by kind, Nest's HTTP exceptions as they
- * are, anything else a 500 with no detail (logged with its stack here, never sent).
+ * What an exception becomes: domain errors by kind, Nest's HTTP exceptions as they are, anything else
+ * a 500 with no detail (logged with its stack by `logger`, never sent).
  */
+export function errorBodyFor(exception: unknown, logger: Logger): ErrorBody {
+  if (exception instanceof DomainError) {
+    const status = domainStatus(exception);
+    if (status === 500) logger.error(exception.message, exception.stack);
+    return errorBody(status, status === 500 ? 'Internal server error' : exception.message);
+  }
+  if (exception instanceof HttpException) {
+    const answer = exception.getResponse();
+    const message =
+      typeof answer === 'object' && answer !== null && 'message' in answer
+        ? (answer.message as string | string[])
+        : exception.message;
+    return errorBody(exception.getStatus(), message);
+  }
+  logger.error(
+    exception instanceof Error ? exception.message : String(exception),
+    exception instanceof Error ? exception.stack : undefined,
+  );
+  return errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+}
+
+/** The one place errors become HTTP answers (JSON, with `errorBodyFor`). */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    let body: ErrorBody;
-    if (exception instanceof DomainError) {
-      const status = domainStatus(exception);
-      body = errorBody(status, status === 500 ? 'Internal server error' : exception.message);
-      if (status === 500) this.logger.error(exception.message, exception.stack);
-    } else if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const answer = exception.getResponse();
-      const message =
-        typeof answer === 'object' && answer !== null && 'message' in answer
-          ? (answer.message as string | string[])
-          : exception.message;
-      body = errorBody(status, message);
-    } else {
-      body = errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
-      this.logger.error(
-        exception instanceof Error ? exception.message : String(exception),
-        exception instanceof Error ? exception.stack : undefined,
-      );
-    }
+    const body = errorBodyFor(exception, this.logger);
     if (response.headersSent) return;
     response.status(body.statusCode).json(body);
   }

@@ -11,5 +11,6 @@ import { EventsService } from './events.service.js';
   imports: [WebhookQueueModule],
   controllers: [EventsController],
   providers: [EventRepository, EventsService, WebhookEventParser, ApiKeyGuard],
+  exports: [EventsService],
 })
 export class EventsModule {}

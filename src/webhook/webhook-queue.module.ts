@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
+import { QueueBoard } from './queue-board.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
 import {
   HANDLER_QUEUE,
@@ -12,8 +13,8 @@ import {
 } from './webhook.constants.js';
 
 /**
- * The Bull connection and the event queue's producer. `@nestjs/bull` stays inside this module, the
- * producer and the processor, so the queue library can change in one place.
+ * The Bull connection, the queues' producers and Bull Board over them. `@nestjs/bull` stays inside
+ * this module, the producers, the board and the processors, so the queue library can change in one place.
  */
 @Module({
   imports: [
@@ -31,7 +32,7 @@ import {
     }),
     BullModule.registerQueue({ name: WEBHOOK_QUEUE }, { name: HANDLER_QUEUE }),
   ],
-  providers: [WebhookEventQueue, HandlerRunQueue],
-  exports: [WebhookEventQueue, HandlerRunQueue],
+  providers: [WebhookEventQueue, HandlerRunQueue, QueueBoard],
+  exports: [WebhookEventQueue, HandlerRunQueue, QueueBoard],
 })
 export class WebhookQueueModule {}

@@ -1,0 +1,104 @@
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, Logger, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
+import { errorBodyFor } from '../common/http-error.filter.js';
+import { EventIdParams } from '../events/dto/list-events.query.js';
+import { EventsService } from '../events/events.service.js';
+import { JobIdParams } from '../jobs/dto/list-jobs.query.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { ADMIN_LOGIN_PATH, ADMIN_PAGE_SIZE, ADMIN_PATH, ADMIN_SESSION_COOKIE } from './admin.constants.js';
+import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobsQuery } from './admin.dto.js';
+import { AdminCsrfGuard } from './admin-csrf.guard.js';
+import { CurrentAdminSession } from './admin-http.js';
+import { AdminPageFilter } from './admin-page.filter.js';
+import { eventPage, eventsPage, jobPage, jobsPage, type Notice } from './admin-pages.js';
+import type { AdminSession } from './admin-session.service.js';
+
+const HTML = 'text/html; charset=utf-8';
+
+/** What the event page says after a replay, by what the replay started. */
+const REPLAYED: Record<NonNullable<AdminEventQuery['replayed']>, string> = {
+  processing: 'Replay started: the event is queued to be processed again.',
+  handlers: 'Replay started: its failed handlers are queued to run again.',
+  ignored: 'The event now validates, as a type this service does not process: it is stored as ignored.',
+};
+
+/**
+ * The operator console's pages (behind `AdminAuthMiddleware`): jobs, a job's timeline, events and
+ * their replay. Reads go through the same services as the REST API.
+ */
+// HTML pages for people, not part of the REST API the OpenAPI document describes.
+@ApiExcludeController()
+@Controller('admin')
+@UseFilters(AdminPageFilter)
+export class AdminConsoleController {
+  private readonly logger = new Logger(AdminConsoleController.name);
+
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly events: EventsService,
+  ) {}
+
+  @Get()
+  @Header('content-type', HTML)
+  async jobsPage(@Query() query: AdminJobsQuery, @CurrentAdminSession() session: AdminSession): Promise<string> {
+    const page = await this.jobs.list({ ...query, limit: ADMIN_PAGE_SIZE });
+    return jobsPage(session, page, { status: query.status, media: query.media });
+  }
+
+  @Get('jobs/:id')
+  @Header('content-type', HTML)
+  async jobPage(@Param() params: JobIdParams, @CurrentAdminSession() session: AdminSession): Promise<string> {
+    return jobPage(session, await this.jobs.get(params.id));
+  }
+
+  @Get('events')
+  @Header('content-type', HTML)
+  async eventsPage(@Query() query: AdminEventsQuery, @CurrentAdminSession() session: AdminSession): Promise<string> {
+    const filter = { status: query.status, type: query.type, jobId: query.jobId };
+    return eventsPage(session, await this.events.list(filter, ADMIN_PAGE_SIZE, query.cursor), filter);
+  }
+
+  @Get('events/:id')
+  @Header('content-type', HTML)
+  async eventPage(
+    @Param() params: EventIdParams,
+    @Query() query: AdminEventQuery,
+    @CurrentAdminSession() session: AdminSession,
+  ): Promise<string> {
+    const notice: Notice | undefined = query.replayed && { kind: 'ok', text: REPLAYED[query.replayed] };
+    return eventPage(session, await this.events.get(params.id), notice);
+  }
+
+  /**
+   * The Replay button: replays the event as `POST /events/:id/replay` does, then shows the event.
+   * A refused replay (nothing to replay, still invalid) is shown on the event's page with its status.
+   */
+  @Post('events/:id/replay')
+  @UseGuards(AdminCsrfGuard)
+  async replay(
+    @Param() params: EventIdParams,
+    @Body() _form: AdminCsrfForm,
+    @CurrentAdminSession() session: AdminSession,
+    @Res() response: Response,
+  ): Promise<void> {
+    try {
+      const result = await this.events.replay(params.id);
+      response.redirect(303, `${ADMIN_PATH}/events/${encodeURIComponent(params.id)}?replayed=${result.replayed}`);
+    } catch (error) {
+      // What the current state refuses is shown with the event; anything else is an error page.
+      if (!(error instanceof ConflictError || error instanceof StillInvalidError)) throw error;
+      const body = errorBodyFor(error, this.logger);
+      const event = await this.events.get(params.id);
+      response.status(body.statusCode).type('html').send(eventPage(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
+    }
+  }
+
+  @Post('logout')
+  @UseGuards(AdminCsrfGuard)
+  logout(@Body() _form: AdminCsrfForm, @Res() response: Response): void {
+    response.clearCookie(ADMIN_SESSION_COOKIE, { path: ADMIN_PATH, httpOnly: true, sameSite: 'strict' });
+    response.redirect(303, ADMIN_LOGIN_PATH);
+  }
+}

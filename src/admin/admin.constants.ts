@@ -1,0 +1,17 @@
+/** Where the operator console lives. */
+export const ADMIN_PATH = '/admin';
+/** The console's login page. */
+export const ADMIN_LOGIN_PATH = '/admin/login';
+/** Where Bull Board is mounted. */
+export const QUEUE_BOARD_PATH = '/admin/queues';
+/** The console's stylesheet (a file, so that pages need no inline style under a strict CSP). */
+export const ADMIN_STYLESHEET_PATH = '/admin/assets/admin.css';
+
+/** The cookie that holds a console session token. */
+export const ADMIN_SESSION_COOKIE = 'mh_admin_session';
+/** How long a console login lasts. */
+export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** Largest form body the console reads (a login or a replay button). */
+export const ADMIN_FORM_LIMIT_BYTES = 8 * 1024;
+/** Jobs or events on one console page. */
+export const ADMIN_PAGE_SIZE = 25;

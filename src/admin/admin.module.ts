@@ -1,0 +1,44 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { EventsModule } from '../events/events.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { QueueBoard } from '../webhook/queue-board.js';
+import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
+import { ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
+import { AdminAuthMiddleware } from './admin-auth.middleware.js';
+import { AdminConsoleController } from './admin-console.controller.js';
+import { AdminCsrfGuard } from './admin-csrf.guard.js';
+import { AdminFormMiddleware } from './admin-form.middleware.js';
+import { QUEUE_BOARD_CSP, setConsoleHeaders } from './admin-http.js';
+import { AdminLoginController } from './admin-login.controller.js';
+import { AdminSessionService } from './admin-session.service.js';
+
+const consoleHeaders = (_request: Request, response: Response, next: NextFunction): void => {
+  setConsoleHeaders(response);
+  next();
+};
+const boardHeaders = (_request: Request, response: Response, next: NextFunction): void => {
+  setConsoleHeaders(response, QUEUE_BOARD_CSP);
+  next();
+};
+
+/**
+ * The operator console at `/admin` (server-rendered pages over the jobs and events services) and
+ * Bull Board at `/admin/queues`, both behind a login with an API key; HTTP role only.
+ */
+@Module({
+  imports: [JobsModule, EventsModule, WebhookQueueModule],
+  controllers: [AdminLoginController, AdminConsoleController],
+  providers: [AdminSessionService, AdminAuthMiddleware, AdminFormMiddleware, AdminCsrfGuard],
+})
+export class AdminModule implements NestModule {
+  constructor(private readonly board: QueueBoard) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(consoleHeaders, AdminFormMiddleware).forRoutes(AdminLoginController);
+    consumer.apply(consoleHeaders, AdminAuthMiddleware, AdminFormMiddleware).forRoutes(AdminConsoleController);
+    consumer
+      .apply(boardHeaders, AdminAuthMiddleware, this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]))
+      .forRoutes(QUEUE_BOARD_PATH.slice(1));
+  }
+}

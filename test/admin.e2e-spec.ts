@@ -1,0 +1,272 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import request from 'supertest';
+import { OnMagicHourEvent, PermanentHandlerError, type MagicHourEvent } from '../src/handlers/index.js';
+import { eventBody, projectId } from './support/events.js';
+import { signedHeaders } from './support/signing.js';
+import { eventually, startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
+import { launchChromium } from './support/browser.js';
+
+/** Projects whose `audio.completed` handler fails (a dead letter at once) until removed. */
+const broken = new Set<string>();
+const calls = new Map<string, number>();
+
+@Injectable()
+class NotifyHandler {
+  @OnMagicHourEvent('audio.completed')
+  notify(event: MagicHourEvent): void {
+    calls.set(event.projectId, (calls.get(event.projectId) ?? 0) + 1);
+    if (broken.has(event.projectId)) throw new PermanentHandlerError('the notify endpoint answered 410');
+  }
+}
+
+const HOSTILE_NAME = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">`;
+
+describe('Operator console and Bull Board in headless Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+  /** Console messages Chromium logged as errors (a CSP violation among them), per page URL. */
+  const consoleErrors: Array<{ url: string; text: string }> = [];
+  const jobs = { complete: projectId(), rendering: projectId(), errored: projectId(), hostile: projectId(), failing: projectId() };
+  const quarantinedBody = eventBody('video.completed', projectId(), { width: 'very wide' });
+  let failedEventId: string;
+  let quarantinedEventId: string;
+
+  const http = () => request(t.app.getHttpServer());
+  const deliver = async (body: string) => {
+    const res = await http().post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+    expect(res.status).toBe(200);
+    return res.body as { quarantined?: boolean };
+  };
+  const statusOf = async (eventId: string): Promise<string> =>
+    (await t.db.query(`SELECT status FROM webhook_events WHERE id = $1`, [eventId]))[0].status;
+  const sessionCookie = async () => (await context.cookies()).find((cookie) => cookie.name === 'mh_admin_session');
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    t = await startApp({}, undefined, { handlers: [NotifyHandler] });
+    const address = t.app.getHttpServer().address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+
+    broken.add(jobs.failing);
+    await deliver(eventBody('video.completed', jobs.complete, { created_at: '2026-11-27T10:00:01.000Z' }));
+    await deliver(eventBody('image.started', jobs.rendering, { created_at: '2026-11-27T10:00:02.000Z' }));
+    await deliver(eventBody('video.errored', jobs.errored, { created_at: '2026-11-27T10:00:03.000Z' }));
+    await deliver(eventBody('video.started', jobs.hostile, { created_at: '2026-11-27T10:00:04.000Z', name: HOSTILE_NAME }));
+    await deliver(eventBody('audio.completed', jobs.failing, { created_at: '2026-11-27T10:00:05.000Z', downloads: [] }));
+    expect((await deliver(quarantinedBody)).quarantined).toBe(true);
+
+    failedEventId = await eventually(async () => {
+      const [row] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'failed'`, [jobs.failing]);
+      return row?.id as string;
+    });
+    [{ id: quarantinedEventId }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'quarantined'`);
+    await eventually(async () => Number((await t.db.query(`SELECT count(*) FROM jobs`))[0].count) === 5);
+
+    context = await browser.newContext({ baseURL: base });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push({ url: page.url(), text: message.text() });
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('sends a visitor without a session to the login page, and refuses a wrong key', async () => {
+    await page.goto('/admin/events?status=failed');
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/admin/events?status=failed');
+
+    await page.fill('input[name="key"]', 'not-the-key');
+    const [answer] = await Promise.all([page.waitForResponse((res) => res.request().method() === 'POST'), page.click('button[type="submit"]')]);
+    expect(answer.status()).toBe(401);
+    await expect(page.textContent('.notice-error')).resolves.toContain('That key is not one of the API keys');
+    expect(await sessionCookie()).toBeUndefined();
+  });
+
+  it('logs in with a right key, back to the page asked for, with a cookie that does not hold the key', async () => {
+    await page.fill('input[name="key"]', TEST_API_KEY);
+    await Promise.all([page.waitForURL('**/admin/events?status=failed'), page.click('button[type="submit"]')]);
+    const cookie = await sessionCookie();
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin', secure: false });
+    expect(cookie!.value).not.toContain(TEST_API_KEY);
+    expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 11 * 3600_000);
+  });
+
+  it('lists the jobs with their status, media, timings and download links, styled under a strict CSP', async () => {
+    const response = await page.goto('/admin');
+    expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
+    const statusIn = (id: string) => page.textContent(`tr[data-job="${id}"] .status`);
+    await expect(statusIn(jobs.complete)).resolves.toBe('complete');
+    await expect(statusIn(jobs.rendering)).resolves.toBe('rendering');
+    await expect(statusIn(jobs.errored)).resolves.toBe('error');
+    await expect(statusIn(jobs.failing)).resolves.toBe('complete');
+    expect(await page.locator('#jobs tbody tr').count()).toBe(5);
+    // Newest first by creation time.
+    const order = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
+    expect(order).toEqual([jobs.failing, jobs.hostile, jobs.errored, jobs.rendering, jobs.complete]);
+
+    const row = page.locator(`tr[data-job="${jobs.complete}"]`);
+    await expect(row.locator('td').nth(1).textContent()).resolves.toContain('TEXT_TO_VIDEO');
+    await expect(row.locator('time').first().getAttribute('datetime')).resolves.toBe('2026-11-27T10:00:01.000Z');
+    await expect(row.locator('a', { hasText: 'output 1' }).getAttribute('href')).resolves.toBe(
+      `https://videos.magichour.ai/id/${jobs.complete}/output`,
+    );
+    // The stylesheet loaded (a file, allowed by the CSP): the table is laid out by it.
+    // (Expressions that run in the page are given as strings: the tests compile without the DOM's types.)
+    await expect(page.evaluate(`getComputedStyle(document.querySelector('#jobs')).borderCollapse`)).resolves.toBe('collapse');
+  });
+
+  it('shows a job name holding <script> and an onerror image as text, running neither', async () => {
+    await expect(page.textContent(`tr[data-job="${jobs.hostile}"]`)).resolves.toContain(HOSTILE_NAME);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.locator('main script, main img').count()).toBe(0);
+  });
+
+  it('filters the jobs by status', async () => {
+    await page.selectOption('select[name="status"]', 'error');
+    await Promise.all([page.waitForURL('**/admin?status=error*'), page.click('form.filters button')]);
+    const shown = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
+    expect(shown).toEqual([jobs.errored]);
+  });
+
+  it("opens a job's page with its event timeline", async () => {
+    await page.goto('/admin');
+    await Promise.all([page.waitForURL(`**/admin/jobs/${jobs.complete}`), page.click(`a[href="/admin/jobs/${jobs.complete}"]`)]);
+    await expect(page.textContent('h1')).resolves.toContain(jobs.complete);
+    const timeline = await page.locator('#timeline tbody tr').allTextContents();
+    expect(timeline).toHaveLength(1);
+    expect(timeline[0]).toContain('video.completed');
+    expect(timeline[0]).toContain('processed');
+  });
+
+  it('lists the failed and the quarantined events, each with a Replay button', async () => {
+    await page.click('nav >> text=Failed events');
+    await page.waitForURL('**/admin/events?status=failed');
+    expect(await page.locator('#events tbody tr').count()).toBe(1);
+    const failed = page.locator(`tr[data-event="${failedEventId}"]`);
+    await expect(failed.textContent()).resolves.toContain('the notify endpoint answered 410');
+    expect(await failed.locator('button[data-replay]').count()).toBe(1);
+
+    await page.click('nav >> text=Quarantined events');
+    await page.waitForURL('**/admin/events?status=quarantined');
+    const quarantined = page.locator(`tr[data-event="${quarantinedEventId}"]`);
+    await expect(quarantined.textContent()).resolves.toContain('width');
+    expect(await quarantined.locator('button[data-replay]').count()).toBe(1);
+  });
+
+  it('replays a failed event with its button once the cause is fixed: its handler runs again and it is processed', async () => {
+    broken.delete(jobs.failing);
+    await page.goto('/admin/events?status=failed');
+    await Promise.all([
+      page.waitForURL(`**/admin/events/${failedEventId}?replayed=handlers`),
+      page.click(`button[data-replay="${failedEventId}"]`),
+    ]);
+    await expect(page.textContent('.notice-ok')).resolves.toContain('failed handlers are queued to run again');
+    await eventually(async () => (await statusOf(failedEventId)) === 'processed');
+    expect(calls.get(jobs.failing)).toBe(2);
+    await page.reload();
+    await expect(page.textContent('h1 .status')).resolves.toBe('processed');
+    expect(await page.locator('button[data-replay]').count()).toBe(0);
+  });
+
+  it('shows why a quarantined event that still does not validate was not replayed, and leaves it quarantined', async () => {
+    await page.goto('/admin/events?status=quarantined');
+    const [answer] = await Promise.all([
+      page.waitForResponse((res) => res.request().method() === 'POST'),
+      page.click(`button[data-replay="${quarantinedEventId}"]`),
+    ]);
+    expect(answer.status()).toBe(422);
+    await expect(page.textContent('.notice-error')).resolves.toContain('Not replayed: The event still does not validate');
+    expect(await statusOf(quarantinedEventId)).toBe('quarantined');
+  });
+
+  it('refuses a replay form without the session CSRF token, or from another site', async () => {
+    const replay = `/admin/events/${quarantinedEventId}/replay`;
+    expect((await context.request.post(replay, { form: { csrf: 'forged' } })).status()).toBe(403);
+    const token = await page.goto(`/admin/events/${quarantinedEventId}`).then(() => page.inputValue('input[name="csrf"] >> nth=0'));
+    const crossSite = await context.request.post(replay, { form: { csrf: token }, headers: { origin: 'http://evil.example' } });
+    expect(crossSite.status()).toBe(403);
+    expect(await statusOf(quarantinedEventId)).toBe('quarantined');
+  });
+
+  it('opens Bull Board at /admin/queues with both queues', async () => {
+    const response = await page.goto('/admin/queues');
+    expect(response!.status()).toBe(200);
+    await page.getByText('magic-hour-events').first().waitFor({ timeout: 15_000 });
+    await page.getByText('magic-hour-handlers').first().waitFor();
+    await expect(page.title()).resolves.toBe('Magic Hour queues');
+  });
+
+  it('violates its content security policy nowhere but in Bull Board blocking Google Fonts', () => {
+    const violations = consoleErrors.filter((error) => /Content Security Policy/i.test(error.text));
+    for (const violation of violations) {
+      expect(violation.url).toContain('/admin/queues');
+      expect(violation.text).toContain('fonts.googleapis.com');
+    }
+  });
+
+  it('logs out: the cookie is gone and the console sends to the login again', async () => {
+    await page.goto('/admin');
+    await Promise.all([page.waitForURL('**/admin/login'), page.click('header >> text=Log out')]);
+    expect(await sessionCookie()).toBeUndefined();
+    await page.goto('/admin/queues');
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    const api = await context.request.get('/admin/queues/api/queues');
+    expect(api.status()).toBe(401);
+  });
+
+  it('answers API clients with 401 JSON without a session, and lets a Bearer key in', async () => {
+    const none = await http().get('/admin/queues/api/queues').set('accept', 'application/json');
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.any(String) });
+    const keyed = await http().get('/admin/queues/api/queues').set('authorization', `Bearer ${TEST_API_KEY}`);
+    expect(keyed.status).toBe(200);
+    expect(keyed.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['magic-hour-events', 'magic-hour-handlers']);
+    expect((await http().get('/admin').set('authorization', 'Bearer wrong').set('accept', 'text/html')).status).toBe(303);
+    expect((await http().get(`/admin/jobs/${jobs.complete}`).set('authorization', `Bearer ${TEST_API_KEY}`)).text).toContain('video.completed');
+  });
+
+  it('refuses a form that is not urlencoded (415) or too large (413), and a bad filter with 400', async () => {
+    const bearer = { authorization: `Bearer ${TEST_API_KEY}` };
+    const replay = `/admin/events/${quarantinedEventId}/replay`;
+    expect((await http().post(replay).set(bearer).set('content-type', 'application/json').send('{}')).status).toBe(415);
+    const big = await http().post(replay).set(bearer).type('form').send(`csrf=${'x'.repeat(20_000)}`);
+    expect(big.status).toBe(413);
+    const bad = await http().get('/admin?status=bogus').set(bearer);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toEqual(['status must be one of the following values: rendering, complete, error']);
+    expect((await http().get('/admin/events/not-a-uuid').set(bearer).set('accept', 'text/html')).text).toContain('id must be an event id');
+  });
+});
+
+describe('Operator console with no API key configured', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // NotifyHandler is declared in this file, so every app started here must list it.
+    t = await startApp({ API_KEYS: '' }, undefined, { handlers: [NotifyHandler] });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is open, like the REST API, and says so on the page', async () => {
+    const res = await request(t.app.getHttpServer()).get('/admin').set('accept', 'text/html');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('API_KEYS is not set');
+    expect(res.text).not.toContain('Log out');
+    expect((await request(t.app.getHttpServer()).get('/admin/login')).status).toBe(303);
+  });
+
+  it('still wants the CSRF token in a form', async () => {
+    const res = await request(t.app.getHttpServer()).post('/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b/replay').type('form').send('csrf=guess');
+    expect(res.status).toBe(403);
+  });
+});
