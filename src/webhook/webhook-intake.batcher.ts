@@ -39,8 +39,12 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookIntakeBatcher.name);
   private waiting: Waiting[] = [];
   private inFlight = 0;
-  /** Hand-overs to the queue still under way, awaited at shutdown so a clean stop leaves none to the relay. */
-  private readonly enqueuing = new Set<Promise<void>>();
+  /**
+   * Work still under way: batches being written, hand-overs to the queue, in-doubt releases. A stop
+   * waits for all of it (`onModuleDestroy`), so that an event a batch commits while the process stops
+   * is still queued, not left to the relay's two-minute re-check.
+   */
+  private readonly underWay = new Set<Promise<unknown>>();
   /**
    * Keys whose insert failed with the connection (Postgres went away mid-statement). The commit may
    * have happened all the same, and such a row carries the queued mark the insert sets, so nothing
@@ -70,10 +74,12 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
       const batch = this.waiting.length <= INTAKE_BATCH_MAX ? this.waiting : this.waiting.slice(0, INTAKE_BATCH_MAX);
       this.waiting = this.waiting.length <= INTAKE_BATCH_MAX ? [] : this.waiting.slice(INTAKE_BATCH_MAX);
       this.inFlight++;
-      void this.write(batch).finally(() => {
-        this.inFlight--;
-        this.flush();
-      });
+      this.track(
+        this.write(batch).finally(() => {
+          this.inFlight--;
+          this.flush();
+        }),
+      );
     }
   }
 
@@ -107,7 +113,7 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
     const refused = new Map<string, unknown>();
     try {
       inserted = await this.events.insertMany(rows);
-      if (this.inDoubt.size > 0) void this.releaseInDoubt();
+      if (this.inDoubt.size > 0) this.track(this.releaseInDoubt());
     } catch (error) {
       // One row Postgres refuses (a data error) must not cost the others their answer: store them one
       // by one. Any other failure (Postgres away) would only fail again, slower: answer 503 at once.
@@ -183,15 +189,23 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
       waiting.resolve({ duplicate: !stored });
     }
 
-    if (toQueue.length > 0) {
-      const handOver = this.enqueue(toQueue).finally(() => this.enqueuing.delete(handOver));
-      this.enqueuing.add(handOver);
-    }
+    if (toQueue.length > 0) this.track(this.enqueue(toQueue));
   }
 
-  /** Before the queues close (their `beforeApplicationShutdown`): the hand-overs still under way finish. */
+  /**
+   * Before the queues close (their `beforeApplicationShutdown`) and the database with them: every
+   * batch under way is written and handed over. A batch finishing can start the next one (requests
+   * already waiting), which joins `underWay` before the one that started it settles.
+   */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.enqueuing);
+    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((error: unknown) => this.logger.error(`Intake work failed: ${(error as Error).message}`, (error as Error).stack))
+      .finally(() => this.underWay.delete(tracked));
+    this.underWay.add(tracked);
   }
 
   private async enqueue(toQueue: QueuedEvent[]): Promise<void> {
