@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
@@ -18,7 +18,7 @@ import {
  * event twice is harmless: the Bull job id is the event id, and the worker skips processed events.
  */
 @Injectable()
-export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookEventRelay.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -41,7 +41,8 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnApplicationS
     void this.tick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops before the queues close (their `beforeApplicationShutdown`), so no pass runs against them. */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
