@@ -233,3 +233,29 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
     });
   });
 });
+
+describe('Replaying a stale event in the API role (no worker, no relay)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ APP_ROLE: 'api' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('marks the event queued once Redis took it, so that a relay does not queue it a second time', async () => {
+    const id = projectId();
+    const body = eventBody('image.completed', id);
+    const http = () => request(t.app.getHttpServer());
+    expect((await http().post('/webhook').set(staleHeaders(body)).send(body)).status).toBe(401);
+    const [event] = (await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'stale'`, [id])) as Array<{ id: string }>;
+    const replay = await http().post(`/events/${event.id}/replay`).set('authorization', `Bearer ${TEST_API_KEY}`);
+    expect(replay.body).toEqual({ id: event.id, replayed: 'processing' });
+    const [row] = (await t.db.query(`SELECT status, enqueued_at FROM webhook_events WHERE id = $1`, [event.id])) as Array<{
+      status: string;
+      enqueued_at: Date | null;
+    }>;
+    expect(row.status).toBe('received');
+    expect(row.enqueued_at).not.toBeNull();
+  });
+});

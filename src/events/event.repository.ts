@@ -107,6 +107,11 @@ export class EventRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Records that a replayed event is in the queue, so that the relay does not queue it again. */
+  async markEnqueued(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE webhook_events SET enqueued_at = now() WHERE id = $1 AND enqueued_at IS NULL`, [id]);
+  }
+
   /** Moves an event to `to` if it still is `from`; returns whether it did. */
   async moveStatus(id: string, from: EventStatus, to: EventStatus): Promise<boolean> {
     const records = await updateReturning<{ id: string }>(

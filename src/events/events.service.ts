@@ -119,8 +119,7 @@ export class EventsService {
       return { id, replayed: 'handlers', handlers };
     }
     await this.events.moveStatus(id, 'failed', 'received');
-    // If Redis does not take it now, the relay will: the event is `received` and marked unqueued.
-    await this.queue.enqueue([{ eventId: id, media: event.media as Media }], { fresh: true });
+    await this.processAgain(id, event.media as Media);
     return { id, replayed: 'processing' };
   }
 
@@ -146,8 +145,7 @@ export class EventsService {
     const status = await this.events.releaseStale(event.id);
     if (status === null) throw new ConflictError(`Event ${event.id} is no longer stale: nothing to replay`);
     if (status !== 'received') return { id: event.id, replayed: status === 'ignored' ? 'ignored' : 'quarantined' };
-    // If Redis does not take it now, the relay will: the event is `received` and marked unqueued.
-    await this.queue.enqueue([{ eventId: event.id, media: event.media as Media }], { fresh: true });
+    await this.processAgain(event.id, event.media as Media);
     return { id: event.id, replayed: 'processing' };
   }
 
@@ -171,7 +169,15 @@ export class EventsService {
       throw new ConflictError(`Event ${parsed.eventKey} is stored already (as ${existing}); this copy stays quarantined`);
     }
     if (parsed.kind !== 'valid') return { id: event.id, replayed: 'ignored' };
-    await this.queue.enqueue([{ eventId: event.id, media: parsed.media }], { fresh: true });
+    await this.processAgain(event.id, parsed.media);
     return { id: event.id, replayed: 'processing' };
+  }
+
+  /**
+   * Queues a released event (now `received`, marked unqueued) and marks it queued once Redis took it,
+   * so that the relay does not queue it a second time. If Redis does not take it, the relay will.
+   */
+  private async processAgain(eventId: string, media: Media): Promise<void> {
+    if (await this.queue.enqueue([{ eventId, media }], { fresh: true })) await this.events.markEnqueued(eventId);
   }
 }
