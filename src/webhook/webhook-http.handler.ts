@@ -88,10 +88,11 @@ export class WebhookHttpHandler {
       const raw = await this.readBody(request);
       const check = this.signatures.check(request.headersDistinct, raw);
       if (check.stale) {
-        stale = true;
-        await this.intake.holdStale(raw, check.stale.signedAt, trace).catch((error: unknown) => {
-          this.log.error({ reqId: requestId, err: error }, `Could not record a stale webhook: ${(error as Error).message}`);
-        });
+        // Answered 401 either way; counted `stale` only when it was recorded, `rejected` when it could not be.
+        await this.intake.holdStale(raw, check.stale.signedAt, trace).then(
+          () => (stale = true),
+          (error: unknown) => this.log.error({ reqId: requestId, err: error }, `Could not record a stale webhook: ${(error as Error).message}`),
+        );
         throw check.stale.refusal;
       }
       const result = await this.intake.receive(raw, check.signed, trace);
