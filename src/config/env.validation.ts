@@ -170,3 +170,6 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   METRICS_TOKEN: true,
   SHUTDOWN_TIMEOUT_MS: true,
 };
+
+/** Every environment variable the service reads (the README's configuration table lists each one). */
+export const ENV_VARIABLES = Object.keys(ENV_KEYS) as ReadonlyArray<keyof EnvDto>;
