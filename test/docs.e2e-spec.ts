@@ -61,6 +61,10 @@ describe('OpenAPI document at /docs (real app)', () => {
       ['/events', '/events/replay', '/events/{id}', '/events/{id}/replay', '/health', '/jobs', '/jobs/{id}', '/metrics', '/webhook'].sort(),
     );
     expect(Object.keys(doc.paths['/jobs'])).toEqual(['get']);
+    // The rate limit's answer, with its headers, on the REST API.
+    for (const path of ['/jobs', '/jobs/{id}', '/events', '/events/{id}']) {
+      expect(Object.keys((doc.paths[path].get.responses['429'] as { headers: object }).headers).sort()).toEqual(['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining']);
+    }
     expect(Object.keys(doc.paths['/events/{id}/replay'])).toEqual(['post']);
     expect(Object.keys(doc.paths['/webhook'])).toEqual(['post']);
   });
@@ -110,7 +114,7 @@ describe('OpenAPI document at /docs (real app)', () => {
     expect(doc.paths['/events/{id}'].get.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('EventResponse') });
     expect(schema('EventResponse').properties!.handlerRuns).toMatchObject({ items: { $ref: ref('HandlerRunResponse') } });
     const replay = doc.paths['/events/{id}/replay'].post;
-    expect(Object.keys(replay.responses).sort()).toEqual(['202', '400', '401', '404', '409', '422']);
+    expect(Object.keys(replay.responses).sort()).toEqual(['202', '400', '401', '404', '409', '422', '429']);
     expect(replay.parameters!.map((p) => p.name)).toEqual(['id', 'handler']);
     expect(doc.paths['/events/replay'].post.responses['202'].content!['application/json'].schema).toEqual({
       $ref: ref('BulkReplayResponse'),

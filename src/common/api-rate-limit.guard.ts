@@ -2,7 +2,19 @@ import { CanActivate, ExecutionContext, Global, HttpException, HttpStatus, Injec
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ApiKeys } from './api-key.guard.js';
+import { ErrorBody } from './http-error.filter.js';
 import { addressClient, ApiRateLimiter } from './api-rate-limiter.js';
+
+/** The OpenAPI description of a `429` from `ApiRateLimitGuard`. */
+export const RATE_LIMITED = {
+  type: ErrorBody,
+  description: 'Over API_RATE_LIMIT requests a minute for this API key (or, without a valid key, this address)',
+  headers: {
+    'Retry-After': { description: 'Seconds until a request is allowed again', schema: { type: 'integer' } },
+    'X-RateLimit-Limit': { description: 'Requests allowed a minute', schema: { type: 'integer' } },
+    'X-RateLimit-Remaining': { description: 'Requests left in the budget now', schema: { type: 'integer' } },
+  },
+};
 
 /**
  * Rate limit of the REST API, before the API key check: `API_RATE_LIMIT` requests a minute per API key

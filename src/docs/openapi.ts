@@ -123,11 +123,15 @@ function webhookOperation(): OperationObject {
       '400': errorAnswer(400, 'Unsigned (signing off) and not a valid event; nothing stored', 'type must look like "<media>.<action>"'),
       '401': errorAnswer(
         401,
-        'Missing or wrong signature, or a timestamp outside the tolerance; nothing stored',
+        'Missing, repeated or wrong signature (nothing stored), or the right signature with a timestamp outside the tolerance (recorded once per event as a stale event, not processed; see GET /events?status=stale)',
         'Invalid webhook signature: signature does not match',
       ),
       '413': errorAnswer(413, 'Body over WEBHOOK_BODY_LIMIT_BYTES; nothing stored', 'Request body is larger than 262144 bytes'),
-      '415': errorAnswer(415, 'A compressed body (Content-Encoding other than identity); nothing stored', 'Unsupported content encoding: gzip'),
+      '415': errorAnswer(
+        415,
+        'A Content-Type other than JSON, or a compressed body (Content-Encoding other than identity); nothing stored',
+        'Unsupported content encoding: gzip',
+      ),
       '503': errorAnswer(503, 'Postgres could not store the event; Magic Hour retries', 'Storage unavailable'),
     },
   };

@@ -8,6 +8,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
@@ -15,7 +16,7 @@ import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { API_KEY_AUTH } from '../docs/openapi.constants.js';
 import { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
-import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
+import { ApiRateLimitGuard, RATE_LIMITED } from '../common/api-rate-limit.guard.js';
 import { EventFilterQuery, EventIdParams, ListEventsQuery, ReplayQuery } from './dto/list-events.query.js';
 import { EventsService } from './events.service.js';
 
@@ -24,6 +25,7 @@ import { EventsService } from './events.service.js';
 @ApiBearerAuth(API_KEY_AUTH)
 @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' })
 @ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' })
+@ApiTooManyRequestsResponse(RATE_LIMITED)
 @Controller('events')
 // The rate limit first, so that failed attempts at a key count too.
 @UseGuards(ApiRateLimitGuard, ApiKeyGuard)
@@ -39,7 +41,7 @@ export class EventsController {
 
   @Post('replay')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Replay every failed (or, with status=quarantined, quarantined) event matching, up to 1,000' })
+  @ApiOperation({ summary: 'Replay every failed (or, with status=quarantined or stale, quarantined or stale) event matching, up to 1,000' })
   @ApiAcceptedResponse({ type: BulkReplayResponse })
   replayMany(@Query() query: EventFilterQuery): Promise<BulkReplayResponse> {
     return this.events.replayMany(query);

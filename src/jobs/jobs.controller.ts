@@ -6,12 +6,13 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { API_KEY_AUTH } from '../docs/openapi.constants.js';
-import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
+import { ApiRateLimitGuard, RATE_LIMITED } from '../common/api-rate-limit.guard.js';
 import { JobIdParams, ListJobsQuery } from './dto/list-jobs.query.js';
 import { JobPageResponse, JobResponse } from './dto/job.response.js';
 import { JobsService } from './jobs.service.js';
@@ -21,6 +22,7 @@ import { JobsService } from './jobs.service.js';
 @ApiBearerAuth(API_KEY_AUTH)
 @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' })
 @ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' })
+@ApiTooManyRequestsResponse(RATE_LIMITED)
 @Controller('jobs')
 // The rate limit first, so that failed attempts at a key count too.
 @UseGuards(ApiRateLimitGuard, ApiKeyGuard)
