@@ -25,9 +25,12 @@ function newestSource(dir) {
 
 const built = existsSync(entry);
 if (!built || (existsSync(sources) && newestSource(sources) > statSync(entry).mtimeMs)) {
-  process.stderr.write(built ? 'mh: src/ changed since the last build; running npm run build\n' : 'mh: not built yet; running npm run build\n');
+  process.stderr.write(built ? 'mh: src/ changed since the last build; building\n' : 'mh: not built yet; building\n');
   // The build's own output goes to stderr, so that mh's stdout stays what the command prints.
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', 2, 2], shell: process.platform === 'win32' });
+  // tsc itself rather than `npm run build`, which empties dist/ first: a service running from dist/ (or
+  // a second mh building at the same time) must not see its files vanish.
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: ['ignore', 2, 2] });
   if (build.status !== 0) {
     if (!existsSync(entry)) {
       process.stderr.write('mh: the build failed (see above); run `npm ci` and `npm run build` in the repository, then try again\n');
