@@ -78,7 +78,7 @@ const FLAGS = {
 } as const;
 
 /** Everything `mh simulate` reports; `--json` prints exactly this. */
-export interface SimulationSummary {
+export interface SimulationSummary extends Omit<DeliveryTotals, 'jobsGivenUp'> {
   ok: boolean;
   url: string;
   seed: number;
@@ -94,13 +94,6 @@ export interface SimulationSummary {
     /** Events delivered twice. */
     duplicated: number;
   };
-  deliveries: number;
-  sent: number;
-  retried: number;
-  delivered: number;
-  givenUp: number;
-  answeredDuplicate: number;
-  answers: Record<string, number>;
   /** `null` with `--no-check`. */
   check: (StatusCheckResult & { error?: string }) | null;
 }
