@@ -245,6 +245,39 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(bad.body.message).toEqual(['status must be one of the following values: rendering, complete, error']);
     expect((await http().get('/admin/events/not-a-uuid').set(bearer).set('accept', 'text/html')).text).toContain('id must be an event id');
   });
+
+  it.each([
+    ['a stale body that is not a valid event', (id: string) => eventBody('video.completed', id, { width: 'very wide' }), 'quarantined', 'now quarantined'],
+    ['a stale valid event', (id: string) => eventBody('video.started', id), 'processing', 'queued to be processed'],
+    [
+      'a stale event of a type this service does not process',
+      (id: string) => eventBody('video.completed', id).replace('"type":"video.completed"', '"type":"video.canceled"'),
+      'ignored',
+      'stored as ignored',
+    ],
+  ] as const)('replays %s from the console and shows what became of it', async (_, makeBody, outcome, says) => {
+    const bearer = { authorization: `Bearer ${TEST_API_KEY}` };
+    const job = projectId();
+    const body = makeBody(job);
+    // Signed with the right secret an hour ago: refused 401, and recorded as stale.
+    const delivered = await http().post('/webhook').set(signedHeaders(body, TEST_SECRET, Math.floor(Date.now() / 1000) - 3600)).send(body);
+    expect(delivered.status).toBe(401);
+    // (A quarantined body is stored whole, a valid one as its payload.)
+    const [{ id }] = await t.db.query(
+      `SELECT id FROM webhook_events WHERE status = 'stale' AND coalesce(project_id, payload -> 'payload' ->> 'id') = $1`,
+      [job],
+    );
+
+    const replayed = await http().post(`/admin/events/${id}/replay`).set(bearer).type('form').send({ csrf: 'unused-with-a-bearer-key' });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.location).toBe(`/admin/events/${id}?replayed=${outcome}`);
+    const shown = await http().get(replayed.headers.location).set(bearer).set('accept', 'text/html');
+    expect(shown.status).toBe(200);
+    expect(shown.text).toMatch(new RegExp(`class="notice notice-ok"[^>]*>[^<]*${says}`));
+    // A stale event never "now validates": that is for a quarantined one that was fixed.
+    expect(shown.text).not.toContain('now validates');
+    expect(shown.text).toMatch(outcome === 'processing' ? /<h1>.*class="status status-(received|processed)"/ : new RegExp(`<h1>.*class="status status-${outcome}"`));
+  });
 });
 
 describe('Operator console with no API key configured', () => {

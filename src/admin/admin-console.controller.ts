@@ -3,6 +3,7 @@ import { Body, Controller, Get, Header, Logger, Param, Post, Query, Res, UseFilt
 import type { Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
+import type { ReplayOutcome } from '../events/dto/event.response.js';
 import { EventIdParams } from '../events/dto/list-events.query.js';
 import { EventsService } from '../events/events.service.js';
 import { JobIdParams } from '../jobs/dto/list-jobs.query.js';
@@ -17,11 +18,18 @@ import type { AdminSession } from './admin-session.service.js';
 
 const HTML = 'text/html; charset=utf-8';
 
-/** What the event page says after a replay, by what the replay started. */
-const REPLAYED: Record<NonNullable<AdminEventQuery['replayed']>, string> = {
-  processing: 'Replay started: the event is queued to be processed again.',
+/**
+ * What the event page says after a replay, by what the replay started: one message for every
+ * outcome `EventsService.replay` returns (a new one fails the typecheck here until it has its own).
+ * `ignored` comes from a quarantined event that now validates and from a stale one released, so its
+ * message holds for both.
+ */
+const REPLAYED: Record<ReplayOutcome, string> = {
+  processing: 'Replay started: the event is queued to be processed.',
   handlers: 'Replay started: its failed handlers are queued to run again.',
-  ignored: 'The event now validates, as a type this service does not process: it is stored as ignored.',
+  ignored: 'Replayed: the event is of a type this service does not process, so it is stored as ignored and not processed.',
+  quarantined:
+    'Replayed: the event is not valid, so it is now quarantined with the reasons under Last error; once they are fixed, replay it again.',
 };
 
 /**

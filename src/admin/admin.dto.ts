@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { REPLAY_OUTCOMES, type ReplayOutcome } from '../events/dto/event.response.js';
 import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../webhook/magic-hour-event.types.js';
 
 /** An HTML filter form sends an unset field as an empty string; it means "no filter". */
@@ -50,14 +51,12 @@ export class AdminEventsQuery {
   cursor?: string;
 }
 
-/** What a replay did, as `/admin/events/:id?replayed=` tells the page after the redirect. */
-export const REPLAY_OUTCOMES = ['processing', 'handlers', 'ignored'] as const;
-
 /** `GET /admin/events/:id` query. */
 export class AdminEventQuery {
+  /** What a replay did, as the replay's redirect tells the page: any outcome `EventsService.replay` returns. */
   @IsOptional()
   @IsIn(REPLAY_OUTCOMES)
-  replayed?: (typeof REPLAY_OUTCOMES)[number];
+  replayed?: ReplayOutcome;
 }
 
 /** The login form. */
