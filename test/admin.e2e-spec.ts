@@ -246,6 +246,15 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect((await http().get('/admin/events/not-a-uuid').set(bearer).set('accept', 'text/html')).text).toContain('id must be an event id');
   });
 
+  it('filters events by a job id pasted with spaces around it, and refuses one with a NUL', async () => {
+    const bearer = { authorization: `Bearer ${TEST_API_KEY}` };
+    const found = await http().get(`/admin/events?jobId=%20${jobs.complete}%20&type=`).set(bearer);
+    expect(found.status).toBe(200);
+    expect(found.text).toContain(`value="${jobs.complete}"`);
+    expect(found.text.match(/<tr data-event=/g)).toHaveLength(1);
+    expect((await http().get(`/admin/events?jobId=${jobs.complete}%00`).set(bearer)).status).toBe(400);
+  });
+
   it.each([
     ['a stale body that is not a valid event', (id: string) => eventBody('video.completed', id, { width: 'very wide' }), 'quarantined', 'now quarantined'],
     ['a stale valid event', (id: string) => eventBody('video.started', id), 'processing', 'queued to be processed'],
