@@ -246,6 +246,16 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect((await http().get('/admin/events/not-a-uuid').set(bearer).set('accept', 'text/html')).text).toContain('id must be an event id');
   });
 
+  it('answers a script (not asking for HTML) with JSON errors: a wrong login key, a refused replay', async () => {
+    const login = await http().post('/admin/login').set('accept', 'application/json').type('form').send({ key: 'wrong' });
+    expect(login.status).toBe(401);
+    expect(login.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringContaining('not one of the API keys') });
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'processed'`, [jobs.complete]);
+    const replay = await http().post(`/admin/events/${id}/replay`).set('authorization', `Bearer ${TEST_API_KEY}`).type('form').send({ csrf: 'x' });
+    expect(replay.status).toBe(409);
+    expect(replay.body).toEqual({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('nothing to replay') });
+  });
+
   it('filters events by a job id pasted with spaces around it, and refuses one with a NUL', async () => {
     const bearer = { authorization: `Bearer ${TEST_API_KEY}` };
     const found = await http().get(`/admin/events?jobId=%20${jobs.complete}%20&type=`).set(bearer);

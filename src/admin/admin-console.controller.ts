@@ -1,6 +1,6 @@
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, Get, Header, Logger, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, Header, Logger, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
 import type { ReplayOutcome } from '../events/dto/event.response.js';
@@ -11,7 +11,7 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { ADMIN_LOGIN_PATH, ADMIN_PAGE_SIZE, ADMIN_PATH, ADMIN_SESSION_COOKIE } from './admin.constants.js';
 import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobsQuery } from './admin.dto.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
-import { CurrentAdminSession } from './admin-http.js';
+import { CurrentAdminSession, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
 import { eventPage, eventsPage, jobPage, jobsPage, type Notice } from './admin-pages.js';
 import type { AdminSession } from './admin-session.service.js';
@@ -81,7 +81,8 @@ export class AdminConsoleController {
 
   /**
    * The Replay button: replays the event as `POST /events/:id/replay` does, then shows the event.
-   * A refused replay (nothing to replay, still invalid) is shown on the event's page with its status.
+   * A refused replay (nothing to replay, still invalid) is shown on the event's page with its status;
+   * a client not asking for HTML gets the error as JSON, like every other console error.
    */
   @Post('events/:id/replay')
   @UseGuards(AdminCsrfGuard)
@@ -89,6 +90,7 @@ export class AdminConsoleController {
     @Param() params: EventIdParams,
     @Body() _form: AdminCsrfForm,
     @CurrentAdminSession() session: AdminSession,
+    @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
     try {
@@ -96,7 +98,7 @@ export class AdminConsoleController {
       response.redirect(303, `${ADMIN_PATH}/events/${encodeURIComponent(params.id)}?replayed=${result.replayed}`);
     } catch (error) {
       // What the current state refuses is shown with the event; anything else is an error page.
-      if (!(error instanceof ConflictError || error instanceof StillInvalidError)) throw error;
+      if (!(error instanceof ConflictError || error instanceof StillInvalidError) || !wantsHtml(request.headers)) throw error;
       const body = errorBodyFor(error, this.logger);
       const event = await this.events.get(params.id);
       response.status(body.statusCode).type('html').send(eventPage(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
