@@ -157,6 +157,9 @@ describe('Hostile input to the HTTP server', () => {
       ['a NUL in a console job id', '/admin/jobs/a%00b'],
       ['a NUL in a console event id', '/admin/events/%00'],
       ['a NUL in the replay outcome the console shows', '/admin/events/00000000-0000-4000-8000-000000000000?replayed=%00'],
+      ['a NUL in a query to Bull Board\'s API', '/admin/queues/api/queues?activeQueue=magic-hour-events&status=a%00b'],
+      ['a control character in a query to Bull Board\'s API', '/admin/queues/api/queues?status=latest%1b'],
+      ['a NUL in a queue name in Bull Board\'s API', '/admin/queues/api/queues/magic-hour-events%00/jobs/1'],
     ])('answers %s with 400 JSON, not 500', async (_, path) => {
       const answer = await http().get(path).set('authorization', `Bearer ${TEST_API_KEY}`);
       expect(answer.status).toBe(400);
