@@ -124,3 +124,54 @@ describe('Console login rate limit', () => {
     expect(statuses.every((status) => status === 401 || status === 429)).toBe(true);
   });
 });
+
+describe('Console Bearer key rate limit', () => {
+  const KEY = 'console-bearer-key';
+  const LIMIT = 3;
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+
+  beforeAll(async () => {
+    t = await startApp({ API_KEYS: KEY, API_RATE_LIMIT: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('limits wrong Bearer keys to the console and Bull Board per address, from the same budget as the REST API', async () => {
+    // A cookie session first (the login takes one request from the address's budget).
+    const login = await http().post('/admin/login').type('form').send({ key: KEY });
+    expect(login.status).toBe(303);
+    const cookie = login.headers['set-cookie'];
+
+    const answers = [];
+    for (let i = 0; i < 10; i++) {
+      answers.push(await http().get('/admin/queues/api/queues').set('authorization', `Bearer guess-${i}`).set('accept', 'application/json'));
+    }
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.slice(0, LIMIT - 1)).toEqual([401, 401]);
+    expect(statuses).toContain(429);
+    expect(statuses.every((status) => status === 401 || status === 429)).toBe(true);
+    for (const answer of answers.filter((answer) => answer.status === 429)) {
+      expect(answer.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('Too many requests') });
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(answer.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(answer.headers['x-ratelimit-limit']).toBe(String(LIMIT));
+    }
+
+    // A browser asking for a page with a wrong key gets the console's error page, not a login redirect.
+    const page = await http().get('/admin/events').set('authorization', 'Bearer guess-page').set('accept', 'text/html');
+    expect(page.status).toBe(429);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['retry-after']).toBeDefined();
+    expect(page.text).toContain('Too many requests');
+    // The same address budget as the REST API's.
+    expect((await http().get('/jobs').set('authorization', 'Bearer guess-rest')).status).toBe(429);
+
+    // A valid key has a budget of its own; a cookie session is not counted.
+    const keyed = await http().get('/admin/queues/api/queues').set('authorization', `Bearer ${KEY}`);
+    expect(keyed.status).toBe(200);
+    expect(keyed.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1));
+    for (let i = 0; i < 5; i++) expect((await http().get('/admin/queues/api/queues').set('cookie', cookie)).status).toBe(200);
+  });
+});

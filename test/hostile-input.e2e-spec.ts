@@ -147,8 +147,27 @@ describe('Hostile input to the HTTP server', () => {
       ['a NUL in a cursor id', `/jobs?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
       ['a cursor date Postgres cannot hold', `/jobs?cursor=${cursorOf('-271821-04-20T00:00:00.000Z', 'cabc')}`],
       ['a cursor date past year 9999', `/events?cursor=${cursorOf('+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000')}`],
+      ['a NUL in the console\'s jobId filter', '/admin/events?jobId=a%00b'],
+      ['a NUL in the console\'s type filter', '/admin/events?type=%00'],
+      ['a control character in the console\'s type filter', '/admin/events?type=video.%01'],
+      ['a NUL in the console\'s status filter', '/admin/events?status=failed%00'],
+      ['a NUL in the console\'s jobs filters', '/admin?status=%00&media=%00'],
+      ['a NUL in a console jobs cursor id', `/admin?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
+      ['a NUL in a console events cursor id', `/admin/events?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
+      ['a NUL in a console job id', '/admin/jobs/a%00b'],
+      ['a NUL in a console event id', '/admin/events/%00'],
+      ['a NUL in the replay outcome the console shows', '/admin/events/00000000-0000-4000-8000-000000000000?replayed=%00'],
+      ['a NUL in a query to Bull Board\'s API', '/admin/queues/api/queues?activeQueue=magic-hour-events&status=a%00b'],
+      ['a control character in a query to Bull Board\'s API', '/admin/queues/api/queues?status=latest%1b'],
+      ['a NUL in a queue name in Bull Board\'s API', '/admin/queues/api/queues/magic-hour-events%00/jobs/1'],
     ])('answers %s with 400 JSON, not 500', async (_, path) => {
       const answer = await http().get(path).set('authorization', `Bearer ${TEST_API_KEY}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.anything() });
+    });
+
+    it('answers a NUL in the id of a console replay with 400 JSON, not 500', async () => {
+      const answer = await http().post('/admin/events/a%00b/replay').set('authorization', `Bearer ${TEST_API_KEY}`).type('form').send({ csrf: 'x' });
       expect(answer.status).toBe(400);
       expect(answer.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.anything() });
     });

@@ -1,8 +1,13 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { ApiKeys } from '../common/api-key.guard.js';
+import { rateLimitMessage, takeRateLimit } from '../common/api-rate-limit.guard.js';
+import { ApiRateLimiter } from '../common/api-rate-limiter.js';
 import { errorBody } from '../common/http-error.filter.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ADMIN_LOGIN_PATH } from './admin.constants.js';
 import { isSameOrigin, setAdminSession, wantsHtml } from './admin-http.js';
+import { errorPage } from './admin-pages.js';
 import { AdminSessionService } from './admin-session.service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -13,16 +18,39 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * login, and anything else (Bull Board's API, scripts) gets a 401. A cookie-borne request that
  * changes something must also come from this host (see `isSameOrigin`); the console's own forms
  * carry a CSRF token on top (`AdminCsrfGuard`).
+ *
+ * A request with a Bearer key is counted, before its key is checked, against the REST API's rate
+ * limit with the same budgets (its key's when valid, else its address's), so that the console is no
+ * faster way to guess keys. Cookie sessions are not counted: the login that made them was, and Bull
+ * Board polls its API several times a minute.
  */
 @Injectable()
 export class AdminAuthMiddleware implements NestMiddleware {
-  constructor(private readonly sessions: AdminSessionService) {}
+  private readonly keys: ApiKeys;
+
+  constructor(
+    private readonly sessions: AdminSessionService,
+    private readonly limiter: ApiRateLimiter,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.keys = new ApiKeys(config.apiKeys);
+  }
 
   use(request: Request, response: Response, next: NextFunction): void {
     response.setHeader('cache-control', 'no-store');
+    const page = request.method === 'GET' && wantsHtml(request.headers);
+    if (ApiKeys.fromBearer(request.headers.authorization) !== null) {
+      const verdict = takeRateLimit(this.limiter, this.keys, request, response);
+      if (!verdict.allowed) {
+        const body = errorBody(429, rateLimitMessage(this.limiter, verdict));
+        if (page) response.status(429).type('html').send(errorPage(null, body));
+        else response.status(429).json(body);
+        return;
+      }
+    }
     const session = this.sessions.authenticate(request.headers);
     if (!session) {
-      if (request.method === 'GET' && wantsHtml(request.headers)) {
+      if (page) {
         response.redirect(303, `${ADMIN_LOGIN_PATH}?${new URLSearchParams({ next: request.originalUrl })}`);
       } else {
         response.status(401).json(errorBody(401, 'Log in at /admin/login, or send Authorization: Bearer <key>'));

@@ -1,8 +1,9 @@
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, Get, Header, Logger, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, Header, Logger, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
+import type { ReplayOutcome } from '../events/dto/event.response.js';
 import { EventIdParams } from '../events/dto/list-events.query.js';
 import { EventsService } from '../events/events.service.js';
 import { JobIdParams } from '../jobs/dto/list-jobs.query.js';
@@ -10,18 +11,25 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { ADMIN_LOGIN_PATH, ADMIN_PAGE_SIZE, ADMIN_PATH, ADMIN_SESSION_COOKIE } from './admin.constants.js';
 import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobsQuery } from './admin.dto.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
-import { CurrentAdminSession } from './admin-http.js';
+import { CurrentAdminSession, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
 import { eventPage, eventsPage, jobPage, jobsPage, type Notice } from './admin-pages.js';
 import type { AdminSession } from './admin-session.service.js';
 
 const HTML = 'text/html; charset=utf-8';
 
-/** What the event page says after a replay, by what the replay started. */
-const REPLAYED: Record<NonNullable<AdminEventQuery['replayed']>, string> = {
-  processing: 'Replay started: the event is queued to be processed again.',
+/**
+ * What the event page says after a replay, by what the replay started: one message for every
+ * outcome `EventsService.replay` returns (a new one fails the typecheck here until it has its own).
+ * `ignored` comes from a quarantined event that now validates and from a stale one released, so its
+ * message holds for both.
+ */
+const REPLAYED: Record<ReplayOutcome, string> = {
+  processing: 'Replay started: the event is queued to be processed.',
   handlers: 'Replay started: its failed handlers are queued to run again.',
-  ignored: 'The event now validates, as a type this service does not process: it is stored as ignored.',
+  ignored: 'Replayed: the event is of a type this service does not process, so it is stored as ignored and not processed.',
+  quarantined:
+    'Replayed: the event is not valid, so it is now quarantined with the reasons under Last error; once they are fixed, replay it again.',
 };
 
 /**
@@ -73,7 +81,8 @@ export class AdminConsoleController {
 
   /**
    * The Replay button: replays the event as `POST /events/:id/replay` does, then shows the event.
-   * A refused replay (nothing to replay, still invalid) is shown on the event's page with its status.
+   * A refused replay (nothing to replay, still invalid) is shown on the event's page with its status;
+   * a client not asking for HTML gets the error as JSON, like every other console error.
    */
   @Post('events/:id/replay')
   @UseGuards(AdminCsrfGuard)
@@ -81,6 +90,7 @@ export class AdminConsoleController {
     @Param() params: EventIdParams,
     @Body() _form: AdminCsrfForm,
     @CurrentAdminSession() session: AdminSession,
+    @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
     try {
@@ -88,7 +98,7 @@ export class AdminConsoleController {
       response.redirect(303, `${ADMIN_PATH}/events/${encodeURIComponent(params.id)}?replayed=${result.replayed}`);
     } catch (error) {
       // What the current state refuses is shown with the event; anything else is an error page.
-      if (!(error instanceof ConflictError || error instanceof StillInvalidError)) throw error;
+      if (!(error instanceof ConflictError || error instanceof StillInvalidError) || !wantsHtml(request.headers)) throw error;
       const body = errorBodyFor(error, this.logger);
       const event = await this.events.get(params.id);
       response.status(body.statusCode).type('html').send(eventPage(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));

@@ -51,6 +51,31 @@ export function isSameOrigin(headers: IncomingHttpHeaders): boolean {
   }
 }
 
+/** C0 control characters (NUL among them) and DEL. */
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
+/**
+ * Whether a URL's path or query holds a control character once decoded (`%00`, `%1b`, ...). Nothing
+ * the console or Bull Board serves is named with one, and Bull Board passes what it is given on to
+ * Redis, where a NUL in a job status ended in a `500`.
+ */
+export function hasControlCharacters(url: string): boolean {
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  let decodedPath = path;
+  try {
+    decodedPath = decodeURIComponent(path);
+  } catch {
+    // A malformed escape is no control character; the router refuses it.
+  }
+  if (CONTROL_CHARACTER.test(decodedPath)) return true;
+  if (query < 0) return false;
+  for (const [name, value] of new URLSearchParams(url.slice(query + 1))) {
+    if (CONTROL_CHARACTER.test(name) || CONTROL_CHARACTER.test(value)) return true;
+  }
+  return false;
+}
+
 /**
  * Where to go after logging in: `next` when it is a console path, else the console's front page.
  * Never another site: `//host`, `/\\host` and absolute URLs are refused.

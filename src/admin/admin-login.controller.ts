@@ -1,10 +1,11 @@
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Body, Controller, ForbiddenException, Get, Header, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
+import { errorBody } from '../common/http-error.filter.js';
 import type { Request, Response } from 'express';
 import { ADMIN_PATH, ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, ADMIN_STYLESHEET_PATH } from './admin.constants.js';
 import { AdminLoginForm, AdminLoginQuery } from './admin.dto.js';
-import { consolePath, isSameOrigin } from './admin-http.js';
+import { consolePath, isSameOrigin, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
 import { loginPage } from './admin-pages.js';
 import { AdminSessionService } from './admin-session.service.js';
@@ -27,6 +28,7 @@ export class AdminLoginController {
 
   /**
    * Checks the key (in constant time) and sets the session cookie; the key itself is never stored.
+   * A wrong key gets the form again with the reason, or a JSON `401` for a client not asking for HTML.
    * Rate limited per address like the REST API, so that the form is no faster way to guess keys.
    */
   @Post('login')
@@ -37,7 +39,9 @@ export class AdminLoginController {
     if (this.sessions.open) return response.redirect(303, next);
     const token = this.sessions.login(form.key);
     if (token === null) {
-      response.status(401).type('html').send(loginPage(next, 'That key is not one of the API keys (API_KEYS).'));
+      const refusal = 'That key is not one of the API keys (API_KEYS).';
+      if (wantsHtml(request.headers)) response.status(401).type('html').send(loginPage(next, refusal));
+      else response.status(401).json(errorBody(401, refusal));
       return;
     }
     response.cookie(ADMIN_SESSION_COOKIE, token, {

@@ -91,6 +91,57 @@ describe('console pages', () => {
     }
   });
 
+  it('shows when a stale event was signed, and its conflicting redeliveries with their counts and times, escaped', () => {
+    const event: EventResponse = {
+      ...hostileEvent('stale'),
+      staleSignedAt: '2026-11-27T09:03:05.000Z',
+      conflictCount: 1,
+      conflicts: [
+        {
+          payload: { id: 'cjob1', name: `other ${SCRIPT}` },
+          deliveries: 7,
+          firstReceivedAt: '2026-11-27T10:04:00.000Z',
+          lastReceivedAt: '2026-11-27T10:09:30.000Z',
+        },
+      ],
+    };
+    const page = eventPage(session, event);
+    expect(scripts(page)).toEqual([]);
+    expect(page).toMatch(/<dt>Signed<\/dt><dd><time datetime="2026-11-27T09:03:05.000Z">2026-11-27 09:03:05 UTC<\/time>/);
+    expect(page).toContain('outside the timestamp tolerance');
+    const conflicts = page.slice(page.indexOf('id="conflicts"'));
+    expect(conflicts).toContain('<td>7</td>');
+    expect(conflicts).toContain('<time datetime="2026-11-27T10:04:00.000Z">');
+    expect(conflicts).toContain('<time datetime="2026-11-27T10:09:30.000Z">');
+    expect(conflicts).toContain('&quot;name&quot;: &quot;other &lt;script&gt;alert(\\&quot;x\\&quot;)&lt;/script&gt;&quot;');
+
+    // Neither appears for an event that has none.
+    const plain = eventPage(session, hostileEvent('processed'));
+    expect(plain).not.toContain('<dt>Signed</dt>');
+    expect(plain).not.toContain('id="conflicts"');
+  });
+
+  it('shows on the events list how many conflicting bodies an event has', () => {
+    const page = eventsPage(session, { items: [{ ...hostileEvent('processed'), conflictCount: 3 }, hostileEvent('failed')], nextCursor: null }, {});
+    expect(page.match(/3 conflicting bodies/g)).toHaveLength(1);
+    expect(page).toContain('href="/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b#conflicts"');
+  });
+
+  it("links an event to its job's page only when the event was applied to the job", () => {
+    const jobHref = `href="/admin/jobs/${encodeURIComponent(hostileEvent('failed').jobId!)}"`;
+    const applied = { processedAt: '2026-11-27T10:03:05.040Z' };
+    for (const event of [{ ...hostileEvent('processed'), ...applied }, { ...hostileEvent('failed'), ...applied }]) {
+      expect(eventPage(session, event)).toContain(jobHref);
+      expect(eventsPage(session, { items: [event], nextCursor: null }, {})).toContain(jobHref);
+    }
+    for (const status of ['stale', 'quarantined', 'received', 'ignored', 'failed'] as const) {
+      // (A failed event that was never applied: its job may not exist.)
+      const page = eventPage(session, hostileEvent(status));
+      expect(page).not.toContain(jobHref);
+      expect(page).toContain(`<span class="mono">cjob&lt;script&gt;`);
+    }
+  });
+
   it('keeps filters in the next page link', () => {
     const page = jobsPage(session, { items: [hostileJob], nextCursor: 'abc' }, { status: 'error', media: 'video' });
     expect(page).toContain('href="/admin?status=error&amp;media=video&amp;cursor=abc"');

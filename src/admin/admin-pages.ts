@@ -64,10 +64,28 @@ function outsideLink(url: string, text: HtmlValue = url): SafeHtml {
 const jobLink = (id: string): SafeHtml => html`<a class="mono" href="${ADMIN_PATH}/jobs/${encodeURIComponent(id)}">${id}</a>`;
 const eventLink = (id: string, text: HtmlValue): SafeHtml => html`<a href="${ADMIN_PATH}/events/${encodeURIComponent(id)}">${text}</a>`;
 
-/** The event's job, linked when the event names one that was applied (a quarantined one never was). */
+/**
+ * The event's job, linked only when the event was applied to it (processed, or failed in a handler
+ * after that): a job's page exists once one of its events was applied, and a stale, quarantined,
+ * ignored or waiting event, or one that failed before it was applied, may be the only one there is.
+ */
 function eventJob(event: EventResponse): SafeHtml {
   if (event.jobId === null) return html`–`;
-  return event.media !== 'unknown' && event.status !== 'quarantined' ? jobLink(event.jobId) : html`<span class="mono">${event.jobId}</span>`;
+  const applied = (event.status === 'processed' || event.status === 'failed') && event.processedAt !== null;
+  return applied ? jobLink(event.jobId) : html`<span class="mono">${event.jobId}</span>`;
+}
+
+/** A payload as indented JSON, cut at `PAYLOAD_SHOWN_MAX` characters. */
+function payloadText(payload: unknown): string {
+  const text = JSON.stringify(payload, null, 2) ?? 'null';
+  return text.length > PAYLOAD_SHOWN_MAX ? `${text.slice(0, PAYLOAD_SHOWN_MAX)}\n… (cut at ${PAYLOAD_SHOWN_MAX} characters)` : text;
+}
+
+/** On the events list: how many different bodies were redelivered under the event's key, linked to them. */
+function conflictNote(event: EventResponse): SafeHtml | null {
+  if (event.conflictCount === 0) return null;
+  const text = `${event.conflictCount} conflicting ${event.conflictCount === 1 ? 'body' : 'bodies'}`;
+  return html`<br><a class="muted" href="${ADMIN_PATH}/events/${encodeURIComponent(event.id)}#conflicts">${text}</a>`;
 }
 
 function replayButton(event: EventResponse, session: AdminSession): SafeHtml | null {
@@ -247,7 +265,7 @@ export function eventsPage(session: AdminSession, page: { items: EventResponse[]
       <td>${eventLink(event.id, time(event.receivedAt))}</td>
       <td class="mono">${event.type}</td>
       <td>${eventJob(event)}</td>
-      <td>${status(event.status)}</td>
+      <td>${status(event.status)}${conflictNote(event)}</td>
       <td>${event.attempts}</td>
       <td class="error">${event.lastError === null ? null : event.lastError.slice(0, 300)}</td>
       <td>${replayButton(event, session)}</td>
@@ -275,11 +293,13 @@ export function eventsPage(session: AdminSession, page: { items: EventResponse[]
   );
 }
 
-/** `/admin/events/:id`: one event, its handler runs and payload, and its Replay button. */
+/**
+ * `/admin/events/:id`: one event, when a stale one was signed, its handler runs, payload and
+ * conflicting redeliveries, and its Replay button.
+ */
 export function eventPage(session: AdminSession, event: EventResponse, message?: Notice): string {
-  let payload = JSON.stringify(event.payload, null, 2) ?? 'null';
-  if (payload.length > PAYLOAD_SHOWN_MAX) payload = `${payload.slice(0, PAYLOAD_SHOWN_MAX)}\n… (cut at ${PAYLOAD_SHOWN_MAX} characters)`;
   const runs = event.handlerRuns ?? [];
+  const conflicts = event.conflicts ?? [];
   return layout(
     `Event ${event.id}`,
     session,
@@ -290,6 +310,9 @@ export function eventPage(session: AdminSession, event: EventResponse, message?:
       <dt>Key</dt><dd class="mono">${event.eventKey}</dd>
       <dt>Job</dt><dd>${eventJob(event)}</dd>
       <dt>Received</dt><dd>${time(event.receivedAt)}</dd>
+      ${event.staleSignedAt === null
+        ? null
+        : html`<dt>Signed</dt><dd>${time(event.staleSignedAt)} <span class="muted">(outside the timestamp tolerance when it was delivered)</span></dd>`}
       <dt>Processed</dt><dd>${time(event.processedAt)}</dd>
       <dt>Attempts</dt><dd>${event.attempts}</dd>
       ${event.lastError === null ? null : html`<dt>Last error</dt><dd class="error" id="last-error">${event.lastError}</dd>`}
@@ -304,7 +327,16 @@ export function eventPage(session: AdminSession, event: EventResponse, message?:
             <td>${run.durationMs === null ? '–' : duration(run.durationMs)}</td><td class="error">${run.lastError}</td><td>${time(run.updatedAt)}</td></tr>`,
         )}</tbody></table>`}
     <h2>Payload</h2>
-    <pre class="mono">${payload}</pre>`,
+    <pre class="mono">${payloadText(event.payload)}</pre>
+    ${conflicts.length === 0
+      ? null
+      : html`<h2 id="conflicts">Conflicting redeliveries</h2>
+        <p class="muted">Bodies delivered under this event's key that differed from its payload: kept as they came, never processed.</p>
+        <table><thead><tr><th>Deliveries</th><th>First received</th><th>Last received</th><th>Payload</th></tr></thead>
+        <tbody>${conflicts.map(
+          (conflict) => html`<tr><td>${conflict.deliveries}</td><td>${time(conflict.firstReceivedAt)}</td><td>${time(conflict.lastReceivedAt)}</td>
+            <td><pre class="mono">${payloadText(conflict.payload)}</pre></td></tr>`,
+        )}</tbody></table>`}`,
   );
 }
 

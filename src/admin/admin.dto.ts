@@ -1,9 +1,13 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PRINTABLE_ASCII } from '../common/keyset-cursor.js';
+import { REPLAY_OUTCOMES, type ReplayOutcome } from '../events/dto/event.response.js';
 import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../webhook/magic-hour-event.types.js';
 
 /** An HTML filter form sends an unset field as an empty string; it means "no filter". */
 const emptyAsUnset = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** A typed-in filter, without the spaces a paste may bring along; empty means "no filter". */
+const trimmedOrUnset = ({ value }: { value: unknown }) => emptyAsUnset({ value: typeof value === 'string' ? value.trim() : value });
 
 /** `GET /admin` query: the jobs page's filters and cursor. */
 export class AdminJobsQuery {
@@ -24,23 +28,29 @@ export class AdminJobsQuery {
   cursor?: string;
 }
 
-/** `GET /admin/events` query: the events page's filters and cursor. */
+/**
+ * `GET /admin/events` query: the events page's filters and cursor, checked as `GET /events` checks
+ * them (a NUL would reach Postgres, which refuses it with an error). The cursor is checked when it
+ * is decoded, as the REST API's is.
+ */
 export class AdminEventsQuery {
   @Transform(emptyAsUnset)
   @IsOptional()
   @IsIn(EVENT_STATUSES)
   status?: EventStatus;
 
-  @Transform(emptyAsUnset)
+  @Transform(trimmedOrUnset)
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Matches(PRINTABLE_ASCII, { message: 'type must be printable ASCII without spaces' })
   type?: string;
 
-  @Transform(emptyAsUnset)
+  @Transform(trimmedOrUnset)
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @Matches(PRINTABLE_ASCII, { message: 'jobId must be printable ASCII without spaces' })
   jobId?: string;
 
   @Transform(emptyAsUnset)
@@ -50,14 +60,12 @@ export class AdminEventsQuery {
   cursor?: string;
 }
 
-/** What a replay did, as `/admin/events/:id?replayed=` tells the page after the redirect. */
-export const REPLAY_OUTCOMES = ['processing', 'handlers', 'ignored'] as const;
-
 /** `GET /admin/events/:id` query. */
 export class AdminEventQuery {
+  /** What a replay did, as the replay's redirect tells the page: any outcome `EventsService.replay` returns. */
   @IsOptional()
   @IsIn(REPLAY_OUTCOMES)
-  replayed?: (typeof REPLAY_OUTCOMES)[number];
+  replayed?: ReplayOutcome;
 }
 
 /** The login form. */

@@ -1,5 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { errorBody } from '../common/http-error.filter.js';
 import { EventsModule } from '../events/events.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { QueueBoard } from '../webhook/queue-board.js';
@@ -9,7 +10,7 @@ import { AdminAuthMiddleware } from './admin-auth.middleware.js';
 import { AdminConsoleController } from './admin-console.controller.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
 import { AdminFormMiddleware } from './admin-form.middleware.js';
-import { QUEUE_BOARD_CSP, setConsoleHeaders } from './admin-http.js';
+import { hasControlCharacters, QUEUE_BOARD_CSP, setConsoleHeaders } from './admin-http.js';
 import { AdminLoginController } from './admin-login.controller.js';
 import { AdminSessionService } from './admin-session.service.js';
 
@@ -20,6 +21,11 @@ const consoleHeaders = (_request: Request, response: Response, next: NextFunctio
 const boardHeaders = (_request: Request, response: Response, next: NextFunction): void => {
   setConsoleHeaders(response, QUEUE_BOARD_CSP);
   next();
+};
+/** Bull Board hands its input to Redis unchecked: refuse control characters (a NUL ended in a 500). */
+const boardInput = (request: Request, response: Response, next: NextFunction): void => {
+  if (!hasControlCharacters(request.originalUrl)) return next();
+  response.status(400).json(errorBody(400, 'The path or query holds a control character'));
 };
 
 /**
@@ -38,7 +44,7 @@ export class AdminModule implements NestModule {
     consumer.apply(consoleHeaders, AdminFormMiddleware).forRoutes(AdminLoginController);
     consumer.apply(consoleHeaders, AdminAuthMiddleware, AdminFormMiddleware).forRoutes(AdminConsoleController);
     consumer
-      .apply(boardHeaders, AdminAuthMiddleware, this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]))
+      .apply(boardHeaders, AdminAuthMiddleware, boardInput, this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]))
       .forRoutes(QUEUE_BOARD_PATH.slice(1));
   }
 }

@@ -104,17 +104,26 @@ export class EventPageResponse {
   nextCursor!: string | null;
 }
 
+/**
+ * What a replay can start, the one list of them: the API's schema and the console's page after a
+ * replay (`/admin/events/:id?replayed=`) both take it from here.
+ */
+export const REPLAY_OUTCOMES = ['processing', 'handlers', 'ignored', 'quarantined'] as const;
+
+/** One of `REPLAY_OUTCOMES`. */
+export type ReplayOutcome = (typeof REPLAY_OUTCOMES)[number];
+
 /** What a replay started. */
 export class ReplayResponse {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
   @ApiProperty({
-    enum: ['processing', 'handlers', 'ignored', 'quarantined'],
+    enum: REPLAY_OUTCOMES,
     description:
       'processing: queued to be applied; handlers: these handlers queued to run; ignored or quarantined: a stale event released into that status, not processed',
   })
-  replayed!: 'processing' | 'handlers' | 'ignored' | 'quarantined';
+  replayed!: ReplayOutcome;
 
   @ApiPropertyOptional({ type: [String] })
   handlers?: string[];
