@@ -52,12 +52,15 @@ function toDocument(rows: readonly NewWebhookEvent[]): string {
     .join(',')}]`;
 }
 
-/** SQL keeping the conflicting bodies `source` yields (event id, body): one row per distinct body, counted. */
-const keepConflicts = (source: string): string => `INSERT INTO webhook_event_conflicts AS conflict (event_id, payload, payload_hash)
-  SELECT source.event_id, source.payload, encode(sha256(convert_to(source.payload::text, 'UTF8')), 'hex')
-    FROM (${source}) AS source(event_id, payload)
+/**
+ * SQL keeping the conflicting bodies `source` yields (event id, body, how many deliveries brought it):
+ * one row per distinct body, with its deliveries counted.
+ */
+const keepConflicts = (source: string): string => `INSERT INTO webhook_event_conflicts AS conflict (event_id, payload, payload_hash, deliveries)
+  SELECT source.event_id, source.payload, encode(sha256(convert_to(source.payload::text, 'UTF8')), 'hex'), source.n
+    FROM (${source}) AS source(event_id, payload, n)
   ON CONFLICT (event_id, payload_hash)
-    DO UPDATE SET deliveries = conflict.deliveries + 1, last_received_at = now()
+    DO UPDATE SET deliveries = conflict.deliveries + EXCLUDED.deliveries, last_received_at = now()
   RETURNING conflict.event_id, conflict.deliveries`;
 
 const INCOMING = `jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m text, p text, s text, e text, r text, a float8, b jsonb)`;
@@ -94,7 +97,8 @@ export class WebhookEventRepository {
    * - a fresh delivery replaces a `stale` event of its key, which then goes on as intake would have
    *   stored it (the stale body is kept as a conflict when it differs);
    * - any delivery whose body differs from the stored event's (compared as jsonb, so key order and
-   *   spacing do not count) is kept in `webhook_event_conflicts`, once per distinct body, counted.
+   *   spacing do not count) is kept in `webhook_event_conflicts`, once per distinct body, with the
+   *   number of deliveries that brought it (`rows` has one row per delivery, repeats included).
    * Of several fresh rows of one key, the first replaces a stale event; the others are compared to it.
    */
   settleDuplicates(rows: readonly NewWebhookEvent[]): Promise<DuplicateOutcome> {
@@ -114,7 +118,7 @@ export class WebhookEventRepository {
               AND event.status = 'stale' AND incoming.s <> 'stale'
            RETURNING event.id, event.event_key, before.payload AS stale_payload, incoming.b AS fresh_payload
          ), kept AS (
-           ${keepConflicts('SELECT id, stale_payload FROM promoted WHERE stale_payload <> fresh_payload')}
+           ${keepConflicts('SELECT id, stale_payload, 1 FROM promoted WHERE stale_payload <> fresh_payload')}
          )
          SELECT promoted.id, promoted.event_key, kept.deliveries AS conflict_deliveries
            FROM promoted LEFT JOIN kept ON kept.event_id = promoted.id`,
@@ -122,11 +126,12 @@ export class WebhookEventRepository {
       );
       const differing: Array<{ event_id: string; event_key: string; deliveries: number }> = await manager.query(
         `WITH differing AS (
-           SELECT DISTINCT event.id, event.event_key, incoming.b
+           SELECT event.id, incoming.b, count(*)::int AS n
              FROM ${INCOMING} JOIN webhook_events AS event ON event.event_key = incoming.k
             WHERE event.payload <> incoming.b
+            GROUP BY event.id, incoming.b
          ), kept AS (
-           ${keepConflicts('SELECT id, b FROM differing')}
+           ${keepConflicts('SELECT id, b, n FROM differing')}
          )
          SELECT kept.event_id, event.event_key, kept.deliveries
            FROM kept JOIN webhook_events AS event ON event.id = kept.event_id`,

@@ -150,10 +150,9 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
     let settled: DuplicateOutcome = { promoted: new Map(), conflicts: [] };
     let settleError: unknown = null;
     if (unsettled.length > 0) {
-      const distinct = new Map<string, NewWebhookEvent>();
-      for (const { row } of unsettled) distinct.set(`${row.eventKey}\0${row.status}\0${row.payloadJson}`, row);
       try {
-        settled = await this.events.settleDuplicates([...distinct.values()]);
+        // Every delivery, the same body twice included: each one counts towards its conflict's deliveries.
+        settled = await this.events.settleDuplicates(unsettled.map((waiting) => waiting.row));
       } catch (error) {
         settleError = error;
         this.logger.error(`Could not settle ${unsettled.length} redelivered event(s): ${(error as Error).message}`);
