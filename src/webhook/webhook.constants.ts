@@ -26,7 +26,7 @@ export interface HandlerJobData {
   eventId: string;
 }
 
-/** The longest intake waits for Redis before answering anyway; the relay enqueues what did not make it. */
+/** The longest a hand-over to Redis may take (intake answers without waiting); the relay enqueues what did not make it. */
 export const ENQUEUE_TIMEOUT_MS = 1000;
 /** Cap on the delay between attempts to reconnect to Redis. */
 export const REDIS_MAX_RECONNECT_DELAY_MS = 2000;
@@ -44,8 +44,14 @@ export const STALLED_CHECK_INTERVAL_MS = 5_000;
 
 /** Most events intake stores in one statement. */
 export const INTAKE_BATCH_MAX = 500;
-/** Intake batches written at once; further requests gather into the next batch meanwhile. */
-export const INTAKE_BATCHES_IN_FLIGHT = 2;
+/**
+ * Intake batches written at once; further requests gather into the next batch meanwhile. One: since
+ * intake answers without waiting for Redis, a batch holds its slot only for its INSERT and commit, and
+ * one batch at a time makes the next one bigger, so fewer commits for the same load. Measured against
+ * 2 and 3 in the same run (fresh service each, 64 connections): 9.5k to 9.7k requests/s against 8.5k
+ * and 8.0k to 8.2k, and the lowest p99 at 1,000 events/s (4.0 ms against 4.6 to 5.0 and 4.2 to 4.3).
+ */
+export const INTAKE_BATCHES_IN_FLIGHT = 1;
 /**
  * Most event keys intake remembers as "in doubt": their insert failed with the connection (it may have
  * committed all the same). Beyond this, the relay's late re-queue (`RELAY_REQUEUE_AFTER_MS`) covers them.
