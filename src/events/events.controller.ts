@@ -1,34 +1,21 @@
-import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { ErrorBody } from '../common/http-error.filter.js';
-import { API_KEY_AUTH } from '../docs/openapi.constants.js';
 import { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
-import { ApiRateLimitGuard, RATE_LIMITED } from '../common/api-rate-limit.guard.js';
+import { RestApi } from '../common/rest-api.decorator.js';
 import { EventFilterQuery, EventIdParams, ListEventsQuery, ReplayQuery } from './dto/list-events.query.js';
 import { EventsService } from './events.service.js';
 
 /** The inbox for operators, behind the API key: events, their handler runs, and replays. */
-@ApiTags('events')
-@ApiBearerAuth(API_KEY_AUTH)
-@ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' })
-@ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' })
-@ApiTooManyRequestsResponse(RATE_LIMITED)
+@RestApi('events')
 @Controller('events')
-// The rate limit first, so that failed attempts at a key count too.
-@UseGuards(ApiRateLimitGuard, ApiKeyGuard)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 

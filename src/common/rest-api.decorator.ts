@@ -1,0 +1,22 @@
+import { applyDecorators, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { API_KEY_AUTH } from '../docs/openapi.constants.js';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiRateLimitGuard, RATE_LIMITED } from './api-rate-limit.guard.js';
+import { ErrorBody } from './http-error.filter.js';
+
+/**
+ * Marks a controller as part of the REST API behind the API key: the rate limit (first, so that failed
+ * attempts at a key count too), the key check, and the answers both give, in the OpenAPI document
+ * under `tag`.
+ */
+export function RestApi(tag: string): ClassDecorator {
+  return applyDecorators(
+    ApiTags(tag),
+    ApiBearerAuth(API_KEY_AUTH),
+    ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' }),
+    ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' }),
+    ApiTooManyRequestsResponse(RATE_LIMITED),
+    UseGuards(ApiRateLimitGuard, ApiKeyGuard),
+  );
+}
