@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_SIZE } from '../common/page.query.js';
 import { Injectable } from '@nestjs/common';
 import { ConflictError, EventNotFoundError, InvalidRequestError, StillInvalidError } from '../common/domain.errors.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
@@ -69,7 +70,7 @@ export class EventsService {
     private readonly handlerQueue: HandlerRunQueue,
   ) {}
 
-  async list(filter: EventFilter, limit = 20, cursor?: string): Promise<EventPageResponse> {
+  async list(filter: EventFilter, limit = DEFAULT_PAGE_SIZE, cursor?: string): Promise<EventPageResponse> {
     const position = cursor === undefined ? undefined : decodeKeysetCursor(cursor, UUID);
     const rows = await this.events.list(filter, limit, position && { receivedAt: position.at, id: position.id });
     const page = rows.slice(0, limit);

@@ -1,7 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
+import { PageQuery } from '../../common/page.query.js';
 import { EVENT_STATUSES, type EventStatus } from '../../webhook/magic-hour-event.types.js';
 
 /** `GET /events` and `POST /events/replay` filters. */
@@ -28,22 +28,8 @@ export class EventFilterQuery {
   jobId?: string;
 }
 
-/** `GET /events` query. */
-export class ListEventsQuery extends EventFilterQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ maxLength: 500, description: '`nextCursor` of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-}
+/** `GET /events` query: the filters, page size and cursor. */
+export class ListEventsQuery extends IntersectionType(EventFilterQuery, PageQuery) {}
 
 /** `POST /events/:id/replay` query. */
 export class ReplayQuery {

@@ -1,16 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
+import { PageQuery } from '../../common/page.query.js';
 import { JOB_STATUSES, MEDIA, type JobStatus, type Media } from '../../webhook/magic-hour-event.types.js';
 
-/** Most jobs one page holds. */
-export const MAX_PAGE_SIZE = 100;
-/** Jobs a page holds when `limit` is not given. */
-export const DEFAULT_PAGE_SIZE = 20;
-
-/** `GET /jobs` query: filters, page size and the cursor from the previous page. */
-export class ListJobsQuery {
+/** `GET /jobs` filters. */
+export class JobFilterQuery {
   @ApiPropertyOptional({ enum: JOB_STATUSES, enumName: 'JobStatus', description: 'Only jobs with this status' })
   @IsOptional()
   @IsIn(JOB_STATUSES)
@@ -20,22 +15,10 @@ export class ListJobsQuery {
   @IsOptional()
   @IsIn(MEDIA)
   media?: Media;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
-  /** `nextCursor` of the previous page. */
-  @ApiPropertyOptional({ maxLength: 500, description: '`nextCursor` of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
 }
+
+/** `GET /jobs` query: the filters, page size and the cursor from the previous page. */
+export class ListJobsQuery extends IntersectionType(JobFilterQuery, PageQuery) {}
 
 /** `GET /jobs/:id` path parameters. */
 export class JobIdParams {
