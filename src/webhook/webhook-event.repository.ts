@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { PreparedStatement } from '../database/prepared-statement.js';
 import { updateReturning } from '../database/update-returning.js';
 import type { EventStatus, Media } from './magic-hour-event.types.js';
 import type { QueuedEvent } from './webhook.constants.js';
@@ -65,6 +66,19 @@ const keepConflicts = (source: string): string => `INSERT INTO webhook_event_con
 
 const INCOMING = `jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m text, p text, s text, e text, r text, a float8, b jsonb)`;
 
+/**
+ * Intake's insert: the statement of every intake batch, so prepared once per connection. Events to be
+ * processed are marked queued at once (see `insertMany`).
+ */
+const INSERT_EVENTS = new PreparedStatement<{ id: string; event_key: string }>(
+  'mh_insert_events',
+  `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, release_status, stale_signed_at, enqueued_at)
+   SELECT k, t, m, p, s, b, e, r, to_timestamp(a), CASE WHEN s = 'received' THEN now() END
+     FROM ${INCOMING}
+   ON CONFLICT (event_key) DO NOTHING
+   RETURNING id, event_key`,
+);
+
 /** Inbox writes and the relay's reads, in SQL where `ON CONFLICT` and batching need it. */
 @Injectable()
 export class WebhookEventRepository {
@@ -80,14 +94,7 @@ export class WebhookEventRepository {
   async insertMany(rows: readonly NewWebhookEvent[]): Promise<Map<string, string>> {
     // The rows travel as one JSON document (the payloads spliced in as they are): serialising it is
     // one native JSON pass, where text[] parameters would be escaped character by character in JS.
-    const stored: Array<{ id: string; event_key: string }> = await this.dataSource.query(
-      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, release_status, stale_signed_at, enqueued_at)
-       SELECT k, t, m, p, s, b, e, r, to_timestamp(a), CASE WHEN s = 'received' THEN now() END
-         FROM ${INCOMING}
-       ON CONFLICT (event_key) DO NOTHING
-       RETURNING id, event_key`,
-      [toDocument(rows)],
-    );
+    const stored = await INSERT_EVENTS.run(this.dataSource, [toDocument(rows)]);
     return new Map(stored.map((row) => [row.event_key, row.id]));
   }
 
