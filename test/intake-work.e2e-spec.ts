@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { Redis } from 'ioredis';
+import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.options.js';
 import { dropDatabase, prepareDatabase } from '../src/database/database.bootstrap.js';
 import { PreparedStatement } from '../src/database/prepared-statement.js';
 import { WebhookEventRepository, type NewWebhookEvent } from '../src/webhook/webhook-event.repository.js';
-import { POSTGRES_URL, uniqueName } from './support/app.js';
+import { WEBHOOK_QUEUE, type WebhookJobData } from '../src/webhook/webhook.constants.js';
+import { eventBody, projectId } from './support/events.js';
+import { signedHeaders } from './support/signing.js';
+import { eventually, POSTGRES_URL, REDIS_URL, startApp, TEST_SECRET, uniqueName } from './support/app.js';
 
 /** How often each prepared statement of the connection `dataSource` (a pool of one) has run. */
 async function preparedRuns(dataSource: DataSource): Promise<Record<string, number>> {
@@ -55,5 +62,60 @@ describe('Statements prepared once per connection (real Postgres)', () => {
     // prepared-b was stored by the first call: a duplicate, not in the map.
     expect([...second.keys()]).toEqual(['prepared-c']);
     expect((await preparedRuns(dataSource)).mh_insert_events).toBe(before + 2);
+  });
+});
+
+describe('Hand-over of committed events to the queue (API role, real Postgres and Redis)', () => {
+  const deliver = (server: unknown, body: string) =>
+    request(server as Parameters<typeof request>[0]).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+
+  it('gathers events committed one after another into fewer queue jobs, each event in exactly one', async () => {
+    // The API role only: nothing takes the jobs, so they stay in Redis to be read.
+    const t = await startApp({ APP_ROLE: 'api' });
+    try {
+      const ids = Array.from({ length: 20 }, () => projectId());
+      // One at a time: each delivery is its own intake batch and commit.
+      for (const id of ids) expect((await deliver(t.app.getHttpServer(), eventBody('image.completed', id))).status).toBe(200);
+      const stored: Array<{ id: string }> = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [ids]);
+      expect(stored).toHaveLength(20);
+
+      const queue = t.app.get<Queue<WebhookJobData>>(getQueueToken(WEBHOOK_QUEUE));
+      const queued = async () => (await queue.getWaiting()).flatMap((job) => job.data.events.map((event) => event.eventId));
+      let handedOver: string[] = [];
+      await eventually(async () => (handedOver = await queued()).length >= 20);
+      expect(handedOver.sort()).toEqual(stored.map((row) => row.id).sort());
+      // Without the gathering, every delivery would be a job of its own.
+      expect((await queue.getWaiting()).length).toBeLessThan(20);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('hands over what is waiting when the app stops, without leaving it to the relay', async () => {
+    const t = await startApp({ APP_ROLE: 'api' });
+    const redis = new Redis(REDIS_URL, { lazyConnect: true });
+    const prefix = t.config.queuePrefix;
+    try {
+      const id = projectId();
+      expect((await deliver(t.app.getHttpServer(), eventBody('audio.completed', id))).status).toBe(200);
+      // Stop at once, well within the hand-over delay: the stop must hand the event over itself.
+      await t.app.close();
+      const [event]: Array<{ id: string; enqueued_at: Date | null }> = await t.db.query(
+        `SELECT id, enqueued_at FROM webhook_events WHERE project_id = $1`,
+        [id],
+      );
+      expect(event.enqueued_at).not.toBeNull();
+      await redis.connect();
+      // A job of one event has that event's id.
+      expect(await redis.exists(`${prefix}:${WEBHOOK_QUEUE}:${event.id}`)).toBe(1);
+    } finally {
+      await t.db.destroy();
+      await dropDatabase(t.config.databaseUrl);
+      if (redis.status === 'ready') {
+        const keys = await redis.keys(`${prefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+      }
+      redis.disconnect();
+    }
   });
 });

@@ -4,7 +4,14 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import type { Media } from './magic-hour-event.types.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
 import { WebhookEventRepository, type DuplicateOutcome, type EventConflict, type NewWebhookEvent } from './webhook-event.repository.js';
-import { INTAKE_BATCH_MAX, INTAKE_BATCHES_IN_FLIGHT, INTAKE_IN_DOUBT_MAX, type QueuedEvent } from './webhook.constants.js';
+import {
+  HANDOVER_DELAY_MS,
+  INTAKE_BATCH_MAX,
+  INTAKE_BATCHES_IN_FLIGHT,
+  INTAKE_IN_DOUBT_MAX,
+  QUEUE_BATCH_MAX,
+  type QueuedEvent,
+} from './webhook.constants.js';
 
 /** Postgres's classes of errors about the data itself: 22 data exception, 23 constraint, 54 limits. */
 const isDataError = (error: unknown): boolean => /^(22|23|54)/.test(String((error as { code?: unknown }).code ?? ''));
@@ -26,13 +33,15 @@ interface Waiting {
 
 /**
  * Group commit for intake. Requests that arrive together are stored with one multi-row
- * `INSERT ... ON CONFLICT DO NOTHING` (one transaction, one WAL flush) and queued with one `addBulk`;
- * each request is answered when its batch has committed. At low load a batch is one request and
- * nothing waits; under load the batches grow by themselves while earlier ones are in flight.
+ * `INSERT ... ON CONFLICT DO NOTHING` (one transaction, one WAL flush); each request is answered when
+ * its batch has committed. At low load a batch is one request and nothing waits; under load the
+ * batches grow by themselves while earlier ones are in flight.
  *
  * The answer does not wait for Redis: once Postgres has the event it cannot be lost, and an event
  * that does not reach the queue is handed over by the relay. Keeping the Redis round trip out of the
  * answer takes it off every request's latency and frees the batch slot for the next batch sooner.
+ * The hand-over itself gathers the events of the batches that commit within `HANDOVER_DELAY_MS` into
+ * one queue call, so that at low load, where each batch is one event, Redis is not called per request.
  */
 @Injectable()
 export class WebhookIntakeBatcher implements OnModuleDestroy {
@@ -51,6 +60,9 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
    * would queue it for minutes. Once Postgres answers again, their mark is cleared for the relay.
    */
   private readonly inDoubt = new Set<string>();
+  /** Committed events waiting for the next hand-over to the queue (`handOver`). */
+  private toHandOver: QueuedEvent[] = [];
+  private handOverTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly events: WebhookEventRepository,
@@ -188,16 +200,37 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
       waiting.resolve({ duplicate: !stored });
     }
 
-    if (toQueue.length > 0) this.track(this.enqueue(toQueue));
+    if (toQueue.length > 0) this.handOverSoon(toQueue);
+  }
+
+  /** Adds committed events to the next hand-over: at once when a queue job's worth is waiting, else after `HANDOVER_DELAY_MS`. */
+  private handOverSoon(events: readonly QueuedEvent[]): void {
+    for (const event of events) this.toHandOver.push(event);
+    if (this.toHandOver.length >= QUEUE_BATCH_MAX) this.handOver();
+    else this.handOverTimer ??= setTimeout(() => this.handOver(), HANDOVER_DELAY_MS);
+  }
+
+  /** Hands every committed event still waiting to the queue, as one call. */
+  private handOver(): void {
+    clearTimeout(this.handOverTimer);
+    this.handOverTimer = undefined;
+    const events = this.toHandOver;
+    this.toHandOver = [];
+    if (events.length > 0) this.track(this.enqueue(events));
   }
 
   /**
    * Before the queues close (their `beforeApplicationShutdown`) and the database with them: every
-   * batch under way is written and handed over. A batch finishing can start the next one (requests
-   * already waiting), which joins `underWay` before the one that started it settles.
+   * batch under way is written and handed over, without waiting for the hand-over delay. A batch
+   * finishing can start the next one (requests already waiting), which joins `underWay` before the one
+   * that started it settles.
    */
   async onModuleDestroy(): Promise<void> {
-    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
+    for (;;) {
+      this.handOver();
+      if (this.underWay.size === 0) return;
+      await Promise.allSettled([...this.underWay]);
+    }
   }
 
   private track(work: Promise<unknown>): void {
