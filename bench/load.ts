@@ -67,18 +67,41 @@ export async function closedLoop(url: string, events: SignedEvent[], connections
   };
 }
 
+/** What one open-loop run measured, with the latency of every timed request (ms, in the order answered). */
+export interface OpenLoopResult extends LoadResult {
+  latencies: number[];
+}
+
+/** The `q` quantile (0 to 1) of `sorted` latencies: the value below which that share of them falls. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
 /**
  * Open loop: sends `rate` requests a second on a fixed schedule, whether or not earlier ones were
  * answered, and times each from when it was due. A slow server cannot slow the offered load down,
  * so queueing shows in the latency instead of hiding (no coordinated omission).
+ *
+ * The first `warmupSeconds` of the schedule are sent but not timed, on the same keep-alive connections
+ * as the rest, so the timed part neither opens connections nor follows a pause. Run it in a process of
+ * its own (`bench/open-loop.ts`): the pauses of a client's own garbage collector count as the server's
+ * latency, and the benchmark's main process holds the large event sets of the other phases.
  */
-export async function openLoop(url: string, events: SignedEvent[], rate: number, seconds: number): Promise<LoadResult> {
+export async function openLoop(
+  url: string,
+  events: SignedEvent[],
+  rate: number,
+  warmupSeconds: number,
+  seconds: number,
+): Promise<OpenLoopResult> {
   const target = new URL('/webhook', url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const latencies: number[] = [];
+  const total = rate * (warmupSeconds + seconds);
+  const timedFrom = rate * warmupSeconds;
+  const latencies = new Float64Array(total - timedFrom);
+  let timed = 0;
   let non2xx = 0;
   let errors = 0;
-  const total = rate * seconds;
   const start = performance.now();
   const pending: Array<Promise<void>> = [];
 
@@ -95,14 +118,16 @@ export async function openLoop(url: string, events: SignedEvent[], rate: number,
           (res) => {
             res.resume();
             res.on('end', () => {
-              latencies.push(performance.now() - due);
-              if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+              if (i >= timedFrom) {
+                latencies[timed++] = performance.now() - due;
+                if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+              }
               resolve();
             });
           },
         );
         req.on('error', () => {
-          errors++;
+          if (i >= timedFrom) errors++;
           resolve();
         });
         req.end(event.body);
@@ -110,15 +135,9 @@ export async function openLoop(url: string, events: SignedEvent[], rate: number,
     );
   }
   await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000 - warmupSeconds;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return {
-    requests: latencies.length,
-    rps: latencies.length / ((performance.now() - start) / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
-    non2xx,
-    errors,
-  };
+  const answered = Array.from(latencies.subarray(0, timed), (ms) => Math.round(ms * 1000) / 1000);
+  const sorted = latencies.subarray(0, timed).sort();
+  return { requests: timed, rps: timed / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), non2xx, errors, latencies: answered };
 }
