@@ -55,8 +55,9 @@ export const INTAKE_BATCHES_IN_FLIGHT = 1;
 /**
  * How long intake gathers committed events before handing them to the queue in one call. It delays
  * processing, never an answer (the answer waits only for Postgres). At 1,000 requests a second each
- * intake batch is one event, and a Redis call per batch was about a quarter of the CPU the process and
- * Redis spent on a request (see README, "Performance").
+ * intake batch is one event, so each request cost a Redis call. Measured with top at that rate,
+ * gathering them (together with the insert prepared once per connection) took the process from 42% to
+ * 38% of a core and Redis from 9% to 2% (see README, "Performance").
  */
 export const HANDOVER_DELAY_MS = 5;
 /**
