@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
+import Bull from 'bull';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -8,10 +7,11 @@ import { dataSourceOptions } from '../src/database/data-source.options.js';
 import { dropDatabase, prepareDatabase } from '../src/database/database.bootstrap.js';
 import { PreparedStatement } from '../src/database/prepared-statement.js';
 import { WebhookEventRepository, type NewWebhookEvent } from '../src/webhook/webhook-event.repository.js';
+import { WebhookIntakeBatcher } from '../src/webhook/webhook-intake.batcher.js';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../src/webhook/webhook.constants.js';
 import { eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
-import { eventually, POSTGRES_URL, REDIS_URL, startApp, TEST_SECRET, uniqueName } from './support/app.js';
+import { eventually, POSTGRES_URL, REDIS_URL, startApp, TEST_SECRET, uniqueName, type TestApp } from './support/app.js';
 
 /** How often each prepared statement of the connection `dataSource` (a pool of one) has run. */
 async function preparedRuns(dataSource: DataSource): Promise<Record<string, number>> {
@@ -43,6 +43,17 @@ describe('Statements prepared once per connection (real Postgres)', () => {
     expect((await preparedRuns(dataSource)).test_double).toBe(2);
   });
 
+  it('keeps its connection (and what it prepared) when Postgres refuses the statement', async () => {
+    const divide = new PreparedStatement<{ pid: number }>('test_divide', 'SELECT pg_backend_pid() AS pid, 1 / $1::int AS q');
+    const [{ pid }] = await divide.run(dataSource, [1]);
+    // Division by zero (22012): a refusal of this statement, not of the connection.
+    await expect(divide.run(dataSource, [0])).rejects.toMatchObject({ code: '22012' });
+    const [again] = await divide.run(dataSource, [2]);
+    expect(again.pid).toBe(pid);
+    // Still the statement prepared by the first run (a new connection would have run it once only).
+    expect((await preparedRuns(dataSource)).test_divide).toBeGreaterThanOrEqual(2);
+  });
+
   it("intake's insert goes through its prepared statement, duplicates included", async () => {
     const events = new WebhookEventRepository(dataSource);
     const row = (key: string): NewWebhookEvent => ({
@@ -68,53 +79,59 @@ describe('Statements prepared once per connection (real Postgres)', () => {
 describe('Hand-over of committed events to the queue (API role, real Postgres and Redis)', () => {
   const deliver = (server: unknown, body: string) =>
     request(server as Parameters<typeof request>[0]).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+  /** The events of the waiting jobs of the app's event queue, read straight from Redis. */
+  const waitingJobs = async (prefix: string): Promise<string[][]> => {
+    const queue = new Bull<WebhookJobData>(WEBHOOK_QUEUE, REDIS_URL, { prefix });
+    try {
+      return (await queue.getWaiting()).map((job) => job.data.events.map((event) => event.eventId));
+    } finally {
+      await queue.close();
+    }
+  };
+  const storedIds = async (t: TestApp, projects: string[]): Promise<string[]> =>
+    ((await t.db.query(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [projects])) as Array<{ id: string }>).map(
+      (row) => row.id,
+    );
 
-  it('gathers events committed one after another into fewer queue jobs, each event in exactly one', async () => {
+  it('hands each committed event over once, soon after its commit', async () => {
     // The API role only: nothing takes the jobs, so they stay in Redis to be read.
     const t = await startApp({ APP_ROLE: 'api' });
     try {
-      const ids = Array.from({ length: 20 }, () => projectId());
-      // One at a time: each delivery is its own intake batch and commit.
-      for (const id of ids) expect((await deliver(t.app.getHttpServer(), eventBody('image.completed', id))).status).toBe(200);
-      const stored: Array<{ id: string }> = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [ids]);
-      expect(stored).toHaveLength(20);
-
-      const queue = t.app.get<Queue<WebhookJobData>>(getQueueToken(WEBHOOK_QUEUE));
-      const queued = async () => (await queue.getWaiting()).flatMap((job) => job.data.events.map((event) => event.eventId));
+      const projects = Array.from({ length: 3 }, () => projectId());
+      for (const id of projects) expect((await deliver(t.app.getHttpServer(), eventBody('image.completed', id))).status).toBe(200);
+      const stored = await storedIds(t, projects);
+      expect(stored).toHaveLength(3);
       let handedOver: string[] = [];
-      await eventually(async () => (handedOver = await queued()).length >= 20);
-      expect(handedOver.sort()).toEqual(stored.map((row) => row.id).sort());
-      // Without the gathering, every delivery would be a job of its own.
-      expect((await queue.getWaiting()).length).toBeLessThan(20);
+      await eventually(async () => (handedOver = (await waitingJobs(t.config.queuePrefix)).flat()).length >= 3);
+      expect(handedOver.sort()).toEqual(stored.sort());
     } finally {
       await t.close();
     }
   });
 
-  it('hands over what is waiting when the app stops, without leaving it to the relay', async () => {
+  it('gathers the events committed within the delay into one job, and a stop hands them over at once', async () => {
     const t = await startApp({ APP_ROLE: 'api' });
-    const redis = new Redis(REDIS_URL, { lazyConnect: true });
     const prefix = t.config.queuePrefix;
     try {
-      const id = projectId();
-      expect((await deliver(t.app.getHttpServer(), eventBody('audio.completed', id))).status).toBe(200);
-      // Stop at once, well within the hand-over delay: the stop must hand the event over itself.
+      // A window no test run outlasts: only gathering, then the stop, can hand these events over.
+      t.app.get(WebhookIntakeBatcher).handOverDelayMs = 600_000;
+      const projects = Array.from({ length: 20 }, () => projectId());
+      // One at a time: each delivery is its own intake batch and commit.
+      for (const id of projects) expect((await deliver(t.app.getHttpServer(), eventBody('video.completed', id))).status).toBe(200);
+      const stored = await storedIds(t, projects);
+      expect(stored).toHaveLength(20);
+      expect(await waitingJobs(prefix)).toEqual([]);
+
       await t.app.close();
-      const [event]: Array<{ id: string; enqueued_at: Date | null }> = await t.db.query(
-        `SELECT id, enqueued_at FROM webhook_events WHERE project_id = $1`,
-        [id],
-      );
-      expect(event.enqueued_at).not.toBeNull();
-      await redis.connect();
-      // A job of one event has that event's id.
-      expect(await redis.exists(`${prefix}:${WEBHOOK_QUEUE}:${event.id}`)).toBe(1);
+      const jobs = await waitingJobs(prefix);
+      expect(jobs).toHaveLength(1);
+      expect([...jobs[0]].sort()).toEqual(stored.sort());
     } finally {
       await t.db.destroy();
       await dropDatabase(t.config.databaseUrl);
-      if (redis.status === 'ready') {
-        const keys = await redis.keys(`${prefix}:*`);
-        if (keys.length > 0) await redis.del(...keys);
-      }
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     }
   });

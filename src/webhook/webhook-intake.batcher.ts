@@ -60,6 +60,11 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
    * would queue it for minutes. Once Postgres answers again, their mark is cleared for the relay.
    */
   private readonly inDoubt = new Set<string>();
+  /**
+   * How long committed events wait to be gathered into one hand-over (`HANDOVER_DELAY_MS`). A field
+   * rather than the constant only so that a test can widen the window and see what it gathers.
+   */
+  handOverDelayMs = HANDOVER_DELAY_MS;
   /** Committed events waiting for the next hand-over to the queue (`handOver`). */
   private toHandOver: QueuedEvent[] = [];
   private handOverTimer: NodeJS.Timeout | undefined;
@@ -203,11 +208,11 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
     if (toQueue.length > 0) this.handOverSoon(toQueue);
   }
 
-  /** Adds committed events to the next hand-over: at once when a queue job's worth is waiting, else after `HANDOVER_DELAY_MS`. */
+  /** Adds committed events to the next hand-over: at once when a queue job's worth is waiting, else after `handOverDelayMs`. */
   private handOverSoon(events: readonly QueuedEvent[]): void {
     for (const event of events) this.toHandOver.push(event);
     if (this.toHandOver.length >= QUEUE_BATCH_MAX) this.handOver();
-    else this.handOverTimer ??= setTimeout(() => this.handOver(), HANDOVER_DELAY_MS);
+    else this.handOverTimer ??= setTimeout(() => this.handOver(), this.handOverDelayMs);
   }
 
   /** Hands every committed event still waiting to the queue, as one call. */
