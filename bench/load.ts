@@ -107,8 +107,9 @@ export async function openLoop(
 
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
+    // Never early: a request sent before it is due would be timed short.
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
     const event = events[i % events.length];
     pending.push(
       new Promise<void>((resolve) => {
