@@ -32,11 +32,12 @@ const OPEN_RATE = 1000;
  */
 const OPEN_ROUNDS = QUICK ? 2 : 10;
 const OPEN_SECONDS = 5;
+/** Rounds each for the comparison with a worker processing beside the API (informational; see below). */
+const WORKER_OPEN_ROUNDS = QUICK ? 1 : 5;
 /** Each open-loop round's client sends this long, untimed, on its connections before the timed part. */
 const OPEN_WARMUP_SECONDS = 2;
 const BACKLOG = QUICK ? 20_000 : 100_000;
 const SECRET = 'bench-secret-not-for-production';
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const out: string[] = [];
 const say = (line = '') => {
@@ -46,7 +47,11 @@ const say = (line = '') => {
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 async function admin<T>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+  return query<T>('postgres', sql);
+}
+
+async function query<T>(database: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
   await client.connect();
   try {
     return (await client.query(sql)).rows as T[];
@@ -114,6 +119,10 @@ function reportLatency(name: string, rounds: OpenLoopResult[], processes: Starte
   return p99;
 }
 
+/** In how many rounds (paired by index) the service's p99 was the lower, counting only real ones. */
+const lowerRounds = (service: OpenLoopResult[], baseline: OpenLoopResult[]) =>
+  service.filter((r, i) => Number.isFinite(r.p99) && r.p99 < baseline[i].p99).length;
+
 /** One open-loop round against `url`, from a client process of its own (see `bench/open-loop.ts`). */
 async function latency(url: string): Promise<OpenLoopResult> {
   const { stdout } = await run(
@@ -122,6 +131,24 @@ async function latency(url: string): Promise<OpenLoopResult> {
     { env: { ...process.env, BENCH_SECRET: SECRET }, maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout) as OpenLoopResult;
+}
+
+/** Waits until no event of `database` is left to process; `name` is for the error past `limitMs`. */
+async function waitProcessed(name: string, database: string, limitMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const started = performance.now();
+    for (;;) {
+      const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM webhook_events WHERE status = 'received'`)).rows;
+      if (n === 0) return;
+      if (performance.now() - started > limitMs) throw new Error(`${name}: ${n} event(s) not processed in ${limitMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** Stores a backlog of `count` received events (3 per job: started, completed, errored) straight in Postgres. */
@@ -159,12 +186,7 @@ async function drain(name: string, database: string, workers: number): Promise<v
   for (let i = 0; i < workers; i++) {
     processes.push(await startNode(`worker-${i}`, 'dist/src/main.js', serviceEnv(database, 'all'), 4100 + i));
   }
-  for (;;) {
-    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM webhook_events WHERE status = 'received'`)).rows;
-    if (n === 0) break;
-    if (performance.now() - started > 600_000) throw new Error(`${name}: backlog not drained in 10 minutes (${n} left)`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await waitProcessed(name, database, 600_000);
   const seconds = (performance.now() - started) / 1000;
   const [{ failed }] = (await client.query(`SELECT count(*)::int AS failed FROM webhook_events WHERE status <> 'processed'`)).rows;
   const rss = Math.max(...processes.map((p) => p.peakRssMb()));
@@ -257,10 +279,42 @@ async function main(): Promise<void> {
     }
     const nestP99 = reportLatency('minimal NestJS', nestOpenRounds, [nest]);
     const serviceP99 = reportLatency('this service (APP_ROLE=api)', serviceOpenRounds, [api]);
-    await Promise.all([nest.stop(), api.stop()]);
     say();
     say(`p99 of this service / of the NestJS baseline: ${fmt(serviceP99 / nestP99, 2)} ` +
-      `(rounds where this service's p99 was the lower: ${serviceOpenRounds.filter((r, i) => Number.isFinite(r.p99) && r.p99 < nestOpenRounds[i].p99).length} of ${OPEN_ROUNDS}).`);
+      `(rounds where this service's p99 was the lower: ${lowerRounds(serviceOpenRounds, nestOpenRounds)} of ${OPEN_ROUNDS}).`);
+    say();
+
+    // The rounds above time intake alone: what the API took waits in the queue. Deployed, a worker
+    // processes it at the same time, on the same cores and the same Postgres. Once a worker process has
+    // caught up with everything the API took so far, the same comparison runs again beside it.
+    say(`### The same, with a worker process processing the events as they come`);
+    say();
+    say(`A worker process (APP_ROLE=worker) first processes everything the API took in the phases above; ` +
+      `then ${WORKER_OPEN_ROUNDS} rounds each, alternating as above.`);
+    say();
+    say(`| target | requests/s | requests timed | p50 ms | p90 ms | p99 ms | p99 ms (each round) | non-2xx + errors | peak RSS MB |`);
+    say(`|---|---|---|---|---|---|---|---|---|`);
+    const worker = await startNode('worker', 'dist/src/main.js', serviceEnv(intakeDb, 'worker'), 4004);
+    await waitProcessed('the worker beside the API', intakeDb, 600_000);
+    const nestWorkerRounds: OpenLoopResult[] = [];
+    const serviceWorkerRounds: OpenLoopResult[] = [];
+    for (let round = 0; round < WORKER_OPEN_ROUNDS; round++) {
+      nestWorkerRounds.push(await latency(NEST));
+      serviceWorkerRounds.push(await latency(API));
+    }
+    await waitProcessed('the worker beside the API', intakeDb, 60_000);
+    const [{ taken, unprocessed }] = await query<{ taken: number; unprocessed: number }>(
+      intakeDb,
+      `SELECT count(*)::int AS taken, count(*) FILTER (WHERE status <> 'processed')::int AS unprocessed FROM webhook_events`,
+    );
+    const nestWorkerP99 = reportLatency('minimal NestJS', nestWorkerRounds, [nest]);
+    const serviceWorkerP99 = reportLatency('this service: the API (APP_ROLE=api), a worker beside it', serviceWorkerRounds, [api]);
+    const workerRss = worker.peakRssMb();
+    await Promise.all([nest.stop(), api.stop(), worker.stop()]);
+    say();
+    say(`p99 of this service / of the NestJS baseline: ${fmt(serviceWorkerP99 / nestWorkerP99, 2)} ` +
+      `(rounds where this service's p99 was the lower: ${lowerRounds(serviceWorkerRounds, nestWorkerRounds)} of ${WORKER_OPEN_ROUNDS}); ` +
+      `peak RSS of the worker ${fmt(workerRss)} MB. Of the ${taken} events the API took in this run, ${unprocessed} are not processed.`);
     say();
 
     say(`## Worker: a backlog of ${BACKLOG} stored events (3 per job), from process start to all processed`);
