@@ -1,6 +1,5 @@
-import { getQueueToken } from '@nestjs/bull';
 import type { INestApplication } from '@nestjs/common';
-import type { Queue } from 'bull';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
@@ -8,7 +7,6 @@ import { createApp } from '../../src/app.setup.js';
 import { buildConfig, type AppConfig } from '../../src/config/app.config.js';
 import { validateEnv } from '../../src/config/env.validation.js';
 import { dropDatabase } from '../../src/database/database.bootstrap.js';
-import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../../src/webhook/webhook.constants.js';
 
 /** The local Postgres and Redis the tests use (the machine's own, on their default ports). */
 export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432';
@@ -63,18 +61,33 @@ export async function startApp(
     config,
     db,
     async close(options = {}) {
-      if (!options.keepDatabase) {
-        // Leave nothing of this run in the shared Redis; skipped when Redis is not there.
-        for (const name of [WEBHOOK_QUEUE, HANDLER_QUEUE]) {
-          const queue = app.get<Queue>(getQueueToken(name));
-          if (queue.client.status === 'ready') await queue.obliterate({ force: true }).catch(() => undefined);
-        }
-      }
       await app.close();
       await db.destroy();
-      if (!options.keepDatabase) await dropDatabase(config.databaseUrl);
+      if (options.keepDatabase) return;
+      await dropDatabase(config.databaseUrl);
+      // Leave nothing of this run in the shared Redis, including what the app queued while it closed.
+      await removeQueueKeys(config.redisUrl, config.queuePrefix);
     },
   };
+}
+
+/** Deletes every key under a queue prefix; does nothing when that Redis is not there (a test stopped it). */
+export async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Redis is not reachable: nothing to clean there.
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes; returns the value. */
