@@ -1,22 +1,18 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import type { Server } from 'node:http';
-import { createApp, logStartupFailure } from './app.setup.js';
-import { GracefulShutdown } from './common/graceful-shutdown.js';
-import { loadConfig } from './config/app.config.js';
+/**
+ * The service's entry point: `node dist/src/main.js`. It tunes V8 before anything else is loaded,
+ * then starts the service (`server.ts`).
+ */
+import { setFlagsFromString } from 'node:v8';
 
-async function bootstrap(): Promise<void> {
-  const config = loadConfig();
-  const app = await createApp(config);
-  // SIGTERM and SIGINT: stop taking connections, answer what is in flight, finish the queue jobs under
-  // way, exit 0 (or 1 past SHUTDOWN_TIMEOUT_MS). Nest's own shutdown hooks would close the database
-  // while the server still takes requests, and end the process by the signal rather than with code 0.
-  new GracefulShutdown(app.getHttpServer() as Server, app, config.shutdownTimeoutMs).listen();
-  await app.listen(config.port);
-  new Logger('Bootstrap').log(`Magic Hour webhook service (${config.role}) listening on port ${config.port}`);
-}
+/**
+ * How far V8 lets the old generation grow past what survived its last full collection before it
+ * collects again, in percent. V8 picks a factor of up to 4 by itself; over the app's 50 to 70 MB of
+ * live objects, a process draining a 300,000-event backlog swung between 190 and 260 MB of RSS and
+ * peaked at 289 MB, nearly all of it garbage waiting for the next collection. At 50% the same drain
+ * peaked at 169 to 177 MB, for about 5% fewer events a second (README, "Performance").
+ */
+const HEAP_GROWING_PERCENT = 50;
 
-bootstrap().catch((error: unknown) => {
-  logStartupFailure(error);
-  process.exit(1);
-});
+// Before the app's modules load, so that every limit V8 sets follows it.
+setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+await import('./server.js');
