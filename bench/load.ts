@@ -67,9 +67,13 @@ export async function closedLoop(url: string, events: SignedEvent[], connections
   };
 }
 
-/** What one open-loop run measured, with the latency of every timed request (ms, in the order answered). */
+/**
+ * What one open-loop run measured, with the latency of every timed request (ms, in the order answered),
+ * and what went wrong: each non-2xx status and each connection error's code, with how many times.
+ */
 export interface OpenLoopResult extends LoadResult {
   latencies: number[];
+  failures: Record<string, number>;
 }
 
 /** The `q` quantile (0 to 1) of `sorted` latencies: the value below which that share of them falls. */
@@ -95,13 +99,18 @@ export async function openLoop(
   seconds: number,
 ): Promise<OpenLoopResult> {
   const target = new URL('/webhook', url);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // Idle connections close on this side after 4 s, before the servers' 5 s keep-alive timeout: else a
+  // request can go out on a connection just as the server closes it, and fail with ECONNRESET. (Node's
+  // agent reads the server's keep-alive hint only to shorten a timeout it already has.)
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 4000 });
   const total = rate * (warmupSeconds + seconds);
   const timedFrom = rate * warmupSeconds;
   const latencies = new Float64Array(total - timedFrom);
   let timed = 0;
   let non2xx = 0;
   let errors = 0;
+  const failures: Record<string, number> = {};
+  const failed = (what: string) => (failures[what] = (failures[what] ?? 0) + 1);
   const start = performance.now();
   const pending: Array<Promise<void>> = [];
 
@@ -121,14 +130,20 @@ export async function openLoop(
             res.on('end', () => {
               if (i >= timedFrom) {
                 latencies[timed++] = performance.now() - due;
-                if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+                if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) {
+                  non2xx++;
+                  failed(`HTTP ${res.statusCode}`);
+                }
               }
               resolve();
             });
           },
         );
-        req.on('error', () => {
-          if (i >= timedFrom) errors++;
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (i >= timedFrom) {
+            errors++;
+            failed(error.code ?? error.message);
+          }
           resolve();
         });
         req.end(event.body);
@@ -140,5 +155,5 @@ export async function openLoop(
   agent.destroy();
   const answered = Array.from(latencies.subarray(0, timed), (ms) => Math.round(ms * 1000) / 1000);
   const sorted = latencies.subarray(0, timed).sort();
-  return { requests: timed, rps: timed / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), non2xx, errors, latencies: answered };
+  return { requests: timed, rps: timed / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), non2xx, errors, failures, latencies: answered };
 }

@@ -112,9 +112,12 @@ function reportLatency(name: string, rounds: OpenLoopResult[], processes: Starte
   const failures = rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
   const rss = Math.max(...processes.map((p) => p.peakRssMb()));
   const p99 = quantile(pooled, 0.99);
+  const kinds = new Map<string, number>();
+  for (const round of rounds) for (const [kind, n] of Object.entries(round.failures)) kinds.set(kind, (kinds.get(kind) ?? 0) + n);
+  const failureText = kinds.size === 0 ? '0' : `${failures} (${[...kinds].map(([kind, n]) => `${kind}: ${n}`).join(', ')})`;
   say(
     `| ${name} | ${fmt(pooled.length / seconds)} | ${pooled.length} | ${fmt(quantile(pooled, 0.5), 1)} | ${fmt(quantile(pooled, 0.9), 1)} | ` +
-      `${fmt(p99, 1)} | ${rounds.map((r) => fmt(r.p99, 1)).join(' / ')} | ${failures} | ${fmt(rss)} |`,
+      `${fmt(p99, 1)} | ${rounds.map((r) => fmt(r.p99, 1)).join(' / ')} | ${failureText} | ${fmt(rss)} |`,
   );
   return p99;
 }
