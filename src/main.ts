@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
  * collects again, in percent, in a process that processes events (`APP_ROLE` `worker` or `all`).
  * V8 picks a factor of up to 4 by itself; over the app's 50 to 70 MB of live objects, a process
  * draining a 300,000-event backlog swung between 190 and 260 MB of RSS and peaked at 289 MB, nearly
- * all of it garbage waiting for the next collection. At 50% the same drain peaked at 169 to 177 MB,
+ * all of it garbage waiting for the next collection. At 50% the same drain peaked at 172 to 177 MB,
  * for about 5% fewer events a second (README, "Performance"). An API-only process keeps V8's own
  * choice: there the extra full collections cost intake about 8% of its requests a second.
  */
