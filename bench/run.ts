@@ -10,10 +10,10 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { prepareDatabase } from '../src/database/database.bootstrap.js';
 import { closedLoop, presign, quantile, type LoadResult, type OpenLoopResult } from './load.js';
+import { removeKeysUnder } from '../test/support/redis-keys.js';
 import { startNode, type Started } from './processes.js';
 
 const run = promisify(execFile);
@@ -198,24 +198,6 @@ async function drain(name: string, database: string, workers: number): Promise<v
   await Promise.all(processes.map((p) => p.stop()));
 }
 
-/** Deletes the Redis keys of the queue prefixes the run used (one per database). */
-async function removeQueueKeys(prefixes: readonly string[]): Promise<void> {
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    for (const prefix of prefixes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function main(): Promise<void> {
   const stamp = Date.now().toString(36);
   const databases: string[] = [];
@@ -332,7 +314,7 @@ async function main(): Promise<void> {
   } finally {
     for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     // Each database was also a queue prefix: leave nothing of the run in Redis either.
-    await removeQueueKeys(databases).catch((error: unknown) => console.error(`Could not remove the bench's Redis keys: ${String(error)}`));
+    await removeKeysUnder('redis://127.0.0.1:6379', databases).catch((error: unknown) => console.error(`Could not remove the bench's Redis keys: ${String(error)}`));
   }
 }
 

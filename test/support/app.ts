@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
@@ -7,6 +6,7 @@ import { createApp } from '../../src/app.setup.js';
 import { buildConfig, type AppConfig } from '../../src/config/app.config.js';
 import { validateEnv } from '../../src/config/env.validation.js';
 import { dropDatabase } from '../../src/database/database.bootstrap.js';
+import { removeKeysUnder } from './redis-keys.js';
 
 /** The local Postgres and Redis the tests use (the machine's own, on their default ports). */
 export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432';
@@ -66,28 +66,10 @@ export async function startApp(
       if (options.keepDatabase) return;
       await dropDatabase(config.databaseUrl);
       // Leave nothing of this run in the shared Redis, including what the app queued while it closed.
-      await removeQueueKeys(config.redisUrl, config.queuePrefix);
+      // Not when that Redis is gone (a test stopped it): then there is nothing to clean.
+      await removeKeysUnder(config.redisUrl, [config.queuePrefix]).catch(() => undefined);
     },
   };
-}
-
-/** Deletes every key under a queue prefix; does nothing when that Redis is not there (a test stopped it). */
-export async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch {
-    // Redis is not reachable: nothing to clean there.
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes; returns the value. */
