@@ -81,6 +81,9 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/** How long an open-loop request may wait for its answer: Magic Hour's own limit. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /**
  * Open loop: sends `rate` requests a second on a fixed schedule, whether or not earlier ones were
  * answered, and times each from when it was due. A slow server cannot slow the offered load down,
@@ -116,9 +119,11 @@ export async function openLoop(
 
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
-    // Never early: a request sent before it is due would be timed short.
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    // Never early: a request sent before it is due would be timed short. (A timer can fire a little
+    // early by the clock: Node measures it from the start of the event loop's turn.)
+    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    }
     const event = events[i % events.length];
     pending.push(
       new Promise<void>((resolve) => {
@@ -139,6 +144,8 @@ export async function openLoop(
             });
           },
         );
+        // An answer that never comes is a failure, not a hang of the whole run.
+        req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })));
         req.on('error', (error: NodeJS.ErrnoException) => {
           if (i >= timedFrom) {
             errors++;

@@ -23,18 +23,35 @@ async function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** Whether the process has ended, with a code or by a signal. */
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** Every process started, so that a run that fails half-way stops them all (`stopAll`). */
+const started: Started[] = [];
+
+/** Stops every process `startNode` started that still runs. */
+export async function stopAll(): Promise<void> {
+  await Promise.all(started.map((process) => process.stop()));
+}
+
 /** Starts `node script` with `env` and waits until it listens on `port`. */
 export async function startNode(name: string, script: string, env: Record<string, string>, port: number): Promise<Started> {
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const handle = startedProcess(name, child);
+  started.push(handle);
   const deadline = Date.now() + 60_000;
   while (!(await portOpen(port))) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening`);
+    if (exited(child)) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before listening`);
     if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} within 60 s`);
     await sleep(100);
   }
+  return handle;
+}
+
+function startedProcess(name: string, child: ChildProcess): Started {
   return {
     name,
     child,
@@ -49,7 +66,7 @@ export async function startNode(name: string, script: string, env: Record<string
     },
     stop() {
       return new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (exited(child)) return resolve();
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
         child.once('exit', () => {
           clearTimeout(timer);

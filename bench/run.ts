@@ -14,7 +14,7 @@ import pg from 'pg';
 import { prepareDatabase } from '../src/database/database.bootstrap.js';
 import { closedLoop, presign, quantile, type LoadResult, type OpenLoopResult } from './load.js';
 import { removeKeysUnder } from '../test/support/redis-keys.js';
-import { startNode, type Started } from './processes.js';
+import { startNode, stopAll, type Started } from './processes.js';
 
 const run = promisify(execFile);
 const args = new Set(process.argv.slice(2));
@@ -131,7 +131,8 @@ async function latency(url: string): Promise<OpenLoopResult> {
   const { stdout } = await run(
     process.execPath,
     ['dist/bench/open-loop.js', url, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
-    { env: { ...process.env, BENCH_SECRET: SECRET }, maxBuffer: 64 * 1024 * 1024 },
+    // Sending, plus the longest a request may wait (`bench/load.ts`), plus time to start and report.
+    { env: { ...process.env, BENCH_SECRET: SECRET }, maxBuffer: 64 * 1024 * 1024, timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000 },
   );
   return JSON.parse(stdout) as OpenLoopResult;
 }
@@ -299,7 +300,7 @@ async function main(): Promise<void> {
     say();
     say(`p99 of this service / of the NestJS baseline: ${fmt(serviceWorkerP99 / nestWorkerP99, 2)} ` +
       `(rounds where this service's p99 was the lower: ${lowerRounds(serviceWorkerRounds, nestWorkerRounds)} of ${WORKER_OPEN_ROUNDS}); ` +
-      `peak RSS of the worker ${fmt(workerRss)} MB. Of the ${taken} events the API took in this run, ${unprocessed} are not processed.`);
+      `peak RSS of the worker, catching up included, ${fmt(workerRss)} MB. Of the ${taken} events the API took in this run, ${unprocessed} are not processed.`);
     say();
 
     say(`## Worker: a backlog of ${BACKLOG} stored events (3 per job), from process start to all processed`);
@@ -312,6 +313,8 @@ async function main(): Promise<void> {
     writeFileSync('bench/results.md', `${out.join('\n')}\n`);
     console.log('\nWritten to bench/results.md');
   } finally {
+    // A phase that failed half-way leaves its processes running, which would keep this one alive.
+    await stopAll();
     for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     // Each database was also a queue prefix: leave nothing of the run in Redis either.
     await removeKeysUnder('redis://127.0.0.1:6379', databases).catch((error: unknown) => console.error(`Could not remove the bench's Redis keys: ${String(error)}`));
