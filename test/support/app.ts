@@ -46,7 +46,7 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
   );
 }
 
-/** Starts the whole app as `main.ts` does (database created and migrated) and listens on a free port. */
+/** Starts the whole app as `server.ts` does (database created and migrated) and listens on a free port. */
 export async function startApp(
   env: Record<string, string> = {},
   config: AppConfig = testConfig(env),
@@ -64,10 +64,13 @@ export async function startApp(
       await app.close();
       await db.destroy();
       if (options.keepDatabase) return;
-      await dropDatabase(config.databaseUrl);
-      // Leave nothing of this run in the shared Redis, including what the app queued while it closed.
-      // Not when that Redis is gone (a test stopped it): then there is nothing to clean.
-      await removeKeysUnder(config.redisUrl, [config.queuePrefix]).catch(() => undefined);
+      try {
+        await dropDatabase(config.databaseUrl);
+      } finally {
+        // Leave nothing of this run in the shared Redis, including what the app queued while it closed.
+        // Not when that Redis is gone (a test stopped it): then there is nothing to clean.
+        await removeKeysUnder(config.redisUrl, [config.queuePrefix]).catch(() => undefined);
+      }
     },
   };
 }
