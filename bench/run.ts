@@ -182,9 +182,6 @@ async function storeBacklog(database: string, count: number): Promise<void> {
 
 async function drain(name: string, database: string, workers: number): Promise<void> {
   await storeBacklog(database, BACKLOG);
-  const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
-  client.on('error', () => undefined);
-  await client.connect();
   const started = performance.now();
   const processes: Started[] = [];
   for (let i = 0; i < workers; i++) {
@@ -192,10 +189,9 @@ async function drain(name: string, database: string, workers: number): Promise<v
   }
   await waitProcessed(name, database, 600_000);
   const seconds = (performance.now() - started) / 1000;
-  const [{ failed }] = (await client.query(`SELECT count(*)::int AS failed FROM webhook_events WHERE status <> 'processed'`)).rows;
+  const [{ failed }] = await query<{ failed: number }>(database, `SELECT count(*)::int AS failed FROM webhook_events WHERE status <> 'processed'`);
   const rss = Math.max(...processes.map((p) => p.peakRssMb()));
   say(`| ${name} | ${BACKLOG} | ${fmt(seconds, 1)} | ${fmt(BACKLOG / seconds)} | ${failed} | ${fmt(rss)} |`);
-  await client.end();
   await Promise.all(processes.map((p) => p.stop()));
 }
 
