@@ -4,6 +4,7 @@ import { WebhookEventEntity } from '../webhook/webhook-event.entity.js';
 import { InitialSchema1764230000000 } from './migrations/1764230000000-initial-schema.js';
 import { HandlerRuns1764240000000 } from './migrations/1764240000000-handler-runs.js';
 import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000-stale-events-and-conflicts.js';
+import { RelayIndex1764260000000 } from './migrations/1764260000000-relay-index.js';
 
 /** Connections one process keeps open to Postgres. */
 export const DATABASE_POOL_SIZE = 20;
@@ -21,8 +22,16 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     type: 'postgres',
     url: databaseUrl,
     entities: [WebhookEventEntity, JobEntity],
-    migrations: [InitialSchema1764230000000, HandlerRuns1764240000000, StaleEventsAndConflicts1764250000000],
+    migrations: [
+      InitialSchema1764230000000,
+      HandlerRuns1764240000000,
+      StaleEventsAndConflicts1764250000000,
+      RelayIndex1764260000000,
+    ],
     migrationsTableName: 'typeorm_migrations',
+    // Each migration in a transaction of its own unless it says otherwise: an index built
+    // concurrently cannot be built in one. The TypeORM CLI and `prepareDatabase` both go by this.
+    migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
     // Failed queries are logged by the code that sees them, with context; TypeORM's own log would repeat

@@ -65,7 +65,8 @@ export async function prepareDatabase(databaseUrl: string): Promise<void> {
     await runner.connect();
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     try {
-      const applied = await dataSource.runMigrations({ transaction: 'all' });
+      // In the transaction mode of `dataSourceOptions`, as the TypeORM CLI runs them.
+      const applied = await dataSource.runMigrations();
       if (applied.length > 0) logger.log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
