@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source.options.js';
+import { dropDatabase, ensureDatabase, prepareDatabase } from '../src/database/database.bootstrap.js';
+import { RelayIndex1764260000000 } from '../src/database/migrations/1764260000000-relay-index.js';
+import { WebhookEventRepository } from '../src/webhook/webhook-event.repository.js';
+import { POSTGRES_URL, uniqueName } from './support/app.js';
+
+const GRACE_MS = 3000;
+const REQUEUE_AFTER_MS = 120_000;
+
+/** A plan node of `EXPLAIN (ANALYZE, FORMAT JSON)`, as far as this test reads it. */
+interface PlanNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows the plan's scans of tables and indexes produced or read and threw away. */
+function rowsRead(node: PlanNode): number {
+  const own = node['Node Type'].includes('Scan') && !node['Node Type'].startsWith('Subquery')
+    ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops']
+    : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child), 0);
+}
+
+describe("The relay's question: which waiting events may the queue not hold (real Postgres)", () => {
+  const url = `${POSTGRES_URL}/${uniqueName('mh_test')}`;
+  let db: DataSource;
+  let events: WebhookEventRepository;
+
+  /** Stores `count` events in state `status`, received and queued the given seconds ago (null: never queued). */
+  async function store(prefix: string, count: number, status: string, receivedAgo: number, enqueuedAgo: number | null): Promise<string[]> {
+    const rows: Array<{ id: string }> = await db.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, received_at, enqueued_at)
+       SELECT $1 || i, 'video.completed', 'video', $1 || i, $2, '{}'::jsonb,
+              now() - make_interval(secs => $3 + i / 1000.0),
+              CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $4::float8 + i / 1000.0) END
+         FROM generate_series(1, $5::int) AS i
+       RETURNING id`,
+      [prefix, status, receivedAgo, enqueuedAgo, count],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  beforeAll(async () => {
+    await prepareDatabase(url);
+    db = new DataSource({ ...dataSourceOptions(url), extra: { max: 2 } });
+    await db.initialize();
+    events = new WebhookEventRepository(db);
+  });
+  beforeEach(async () => {
+    await db.query(`TRUNCATE webhook_events CASCADE`);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await dropDatabase(url);
+  });
+
+  it('finds events never queued past the grace period and events queued too long ago, oldest first', async () => {
+    const neverQueued = await store('never-', 2, 'received', 60, null);
+    const queuedLongAgo = await store('long-', 2, 'received', 600, 300);
+    await store('young-', 2, 'received', 1, null); // intake may still be handing these over
+    await store('recent-', 2, 'received', 30, 30); // the queue holds these
+    await store('done-', 2, 'processed', 600, 300); // nothing left to do
+
+    const found = await events.findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500);
+
+    // By arrival: the long-queued ones arrived 600 s ago, the never-queued 60 s ago; within each
+    // group, `store` makes the later index the earlier arrival.
+    expect(found.map((event) => event.eventId)).toEqual([...queuedLongAgo.reverse(), ...neverQueued.reverse()]);
+    expect(found.every((event) => event.media === 'video')).toBe(true);
+  });
+
+  it('returns at most `limit` events, the oldest, when both kinds are waiting', async () => {
+    const queuedLongAgo = await store('long-', 5, 'received', 600, 300);
+    await store('never-', 5, 'received', 60, null);
+
+    const found = await events.findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 3);
+
+    expect(found.map((event) => event.eventId)).toEqual(queuedLongAgo.reverse().slice(0, 3));
+  });
+
+  it('reads only the events it returns, however many queued events are waiting', async () => {
+    // A backlog the workers have not reached yet: queued, so not the relay's business.
+    await store('backlog-', 20_000, 'received', 30, 30);
+    await store('processed-', 5_000, 'processed', 600, 300);
+    await store('never-', 3, 'received', 60, null);
+    await store('long-', 2, 'received', 600, 300);
+    await db.query(`ANALYZE webhook_events`);
+
+    // The repository's own SQL and parameters, run under EXPLAIN ANALYZE on the same database.
+    const plans: PlanNode[] = [];
+    const explaining = {
+      query: async (sql: string, parameters: unknown[]) => {
+        const [row] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, parameters)) as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+        plans.push(row['QUERY PLAN'][0].Plan);
+        return [];
+      },
+    } as unknown as DataSource;
+    await new WebhookEventRepository(explaining).findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500);
+
+    expect(plans).toHaveLength(1);
+    expect(plans[0]['Actual Rows']).toBe(5);
+    // Each returned row read once by its half of the query; a scan of the waiting events would read 20,000 more.
+    expect(rowsRead(plans[0])).toBeLessThanOrEqual(10);
+    expect((await events.findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500)).length).toBe(5);
+  });
+});
+
+describe('The relay index migration on a database that already holds events (real Postgres)', () => {
+  const url = `${POSTGRES_URL}/${uniqueName('mh_test')}`;
+  let db: DataSource;
+
+  /** The index as Postgres has it: its definition and whether it is valid, or undefined. */
+  async function relayIndex(): Promise<{ definition: string; valid: boolean } | undefined> {
+    const [row] = (await db.query(
+      `SELECT pg_get_indexdef(pg_index.indexrelid) AS definition, pg_index.indisvalid AS valid
+         FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
+        WHERE pg_class.relname = 'webhook_events_relay_idx'`,
+    )) as Array<{ definition: string; valid: boolean }>;
+    return row;
+  }
+
+  beforeAll(async () => {
+    await ensureDatabase(url);
+    // The schema as it was before this migration.
+    const options = dataSourceOptions(url);
+    const before = new DataSource({ ...options, migrations: (options.migrations as Function[]).filter((m) => m !== RelayIndex1764260000000) });
+    await before.initialize();
+    await before.runMigrations();
+    await before.destroy();
+    db = new DataSource({ ...options, extra: { max: 2 } });
+    await db.initialize();
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await dropDatabase(url);
+  });
+
+  it('builds the index over the stored events, replacing one an interrupted build left invalid', async () => {
+    await db.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, enqueued_at)
+       SELECT 'k' || i, 'video.completed', 'video', 'p' || i, 'received', '{}'::jsonb, now() FROM generate_series(1, 1000) AS i`,
+    );
+    // A concurrent build that failed half-way (here: unique over duplicates) leaves an invalid index.
+    await expect(db.query(`CREATE UNIQUE INDEX CONCURRENTLY webhook_events_relay_idx ON webhook_events (media)`)).rejects.toThrow();
+    expect(await relayIndex()).toMatchObject({ valid: false });
+
+    await prepareDatabase(url);
+
+    const index = await relayIndex();
+    expect(index?.valid).toBe(true);
+    expect(index?.definition).toContain('(enqueued_at, received_at, id) WHERE (status = \'received\'::text)');
+    const [{ applied }] = (await db.query(`SELECT count(*)::int AS applied FROM typeorm_migrations WHERE name = 'RelayIndex1764260000000'`)) as Array<{ applied: number }>;
+    expect(applied).toBe(1);
+  });
+});
