@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently } from '../concurrent-index.js';
 
 /**
  * An index for the relay's question, "which waiting events may the queue not hold?", so that a pass
@@ -17,15 +18,10 @@ export class RelayIndex1764260000000 implements MigrationInterface {
   transaction = false;
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    // A concurrent build that was interrupted leaves an invalid index of this name: build it again.
-    const leftover: unknown[] = await queryRunner.query(
-      `SELECT 1 FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
-        WHERE pg_class.relname = 'webhook_events_relay_idx' AND NOT pg_index.indisvalid`,
-    );
-    if (leftover.length > 0) await queryRunner.query(`DROP INDEX CONCURRENTLY webhook_events_relay_idx`);
-    await queryRunner.query(
-      `CREATE INDEX CONCURRENTLY IF NOT EXISTS webhook_events_relay_idx
-         ON webhook_events (enqueued_at, received_at, id) WHERE status = 'received'`,
+    await createIndexConcurrently(
+      queryRunner,
+      'webhook_events_relay_idx',
+      `ON webhook_events (enqueued_at, received_at, id) WHERE status = 'received'`,
     );
   }
 
