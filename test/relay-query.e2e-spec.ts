@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.options.js';
 import { dropDatabase, ensureDatabase, prepareDatabase } from '../src/database/database.bootstrap.js';
 import { RelayIndex1764260000000 } from '../src/database/migrations/1764260000000-relay-index.js';
+import { HandlerRelayIndex1764270000000 } from '../src/database/migrations/1764270000000-handler-relay-index.js';
+import { HandlerRunRepository } from '../src/handlers/handler-run.repository.js';
 import { WebhookEventRepository } from '../src/webhook/webhook-event.repository.js';
 import { POSTGRES_URL, uniqueName } from './support/app.js';
 
@@ -25,6 +27,23 @@ function rowsRead(node: PlanNode): number {
     ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops']
     : 0;
   return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child), 0);
+}
+
+/**
+ * Runs `find` against a stand-in for the data source that runs the repository's own SQL and
+ * parameters under EXPLAIN ANALYZE on `db`; returns the plan of each statement.
+ */
+async function explainWith(db: DataSource, find: (explaining: DataSource) => Promise<unknown>): Promise<PlanNode[]> {
+  const plans: PlanNode[] = [];
+  const explaining = {
+    query: async (sql: string, parameters: unknown[]) => {
+      const [row] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, parameters)) as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+      plans.push(row['QUERY PLAN'][0].Plan);
+      return [];
+    },
+  } as unknown as DataSource;
+  await find(explaining);
+  return plans;
 }
 
 describe("The relay's question: which waiting events may the queue not hold (real Postgres)", () => {
@@ -92,16 +111,7 @@ describe("The relay's question: which waiting events may the queue not hold (rea
     await store('long-', 2, 'received', 600, 300);
     await db.query(`ANALYZE webhook_events`);
 
-    // The repository's own SQL and parameters, run under EXPLAIN ANALYZE on the same database.
-    const plans: PlanNode[] = [];
-    const explaining = {
-      query: async (sql: string, parameters: unknown[]) => {
-        const [row] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, parameters)) as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
-        plans.push(row['QUERY PLAN'][0].Plan);
-        return [];
-      },
-    } as unknown as DataSource;
-    await new WebhookEventRepository(explaining).findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500);
+    const plans = await explainWith(db, (explaining) => new WebhookEventRepository(explaining).findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500));
 
     expect(plans).toHaveLength(1);
     expect(plans[0]['Actual Rows']).toBe(5);
@@ -129,7 +139,8 @@ describe('The relay index migration on a database that already holds events (rea
     await ensureDatabase(url);
     // The schema as it was before this migration.
     const options = dataSourceOptions(url);
-    const before = new DataSource({ ...options, migrations: (options.migrations as Function[]).filter((m) => m !== RelayIndex1764260000000) });
+    const relayIndexes: unknown[] = [RelayIndex1764260000000, HandlerRelayIndex1764270000000];
+    const before = new DataSource({ ...options, migrations: (options.migrations as Function[]).filter((m) => !relayIndexes.includes(m)) });
     await before.initialize();
     await before.runMigrations();
     await before.destroy();
@@ -155,7 +166,103 @@ describe('The relay index migration on a database that already holds events (rea
     const index = await relayIndex();
     expect(index?.valid).toBe(true);
     expect(index?.definition).toContain('(enqueued_at, received_at, id) WHERE (status = \'received\'::text)');
-    const [{ applied }] = (await db.query(`SELECT count(*)::int AS applied FROM typeorm_migrations WHERE name = 'RelayIndex1764260000000'`)) as Array<{ applied: number }>;
-    expect(applied).toBe(1);
+    const [{ applied }] = (await db.query(
+      `SELECT count(*)::int AS applied FROM typeorm_migrations WHERE name IN ('RelayIndex1764260000000', 'HandlerRelayIndex1764270000000')`,
+    )) as Array<{ applied: number }>;
+    expect(applied).toBe(2);
+    const [handlerIndex] = (await db.query(
+      `SELECT pg_index.indisvalid AS valid FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
+        WHERE pg_class.relname = 'event_handler_runs_relay_idx'`,
+    )) as Array<{ valid: boolean }>;
+    expect(handlerIndex?.valid).toBe(true);
+  });
+});
+
+describe("The relay's question about handler runs: which open runs may the queue not hold (real Postgres)", () => {
+  const url = `${POSTGRES_URL}/${uniqueName('mh_test')}`;
+  let db: DataSource;
+  let runs: HandlerRunRepository;
+
+  /**
+   * Stores `count` processed events with one run each of `handler`, in `status`, last updated and
+   * queued the given seconds ago (null: never queued), claimed for `claimedFor` seconds from now
+   * (negative: a lapsed claim). Returns the event ids, the most recently updated first.
+   */
+  async function store(
+    prefix: string,
+    count: number,
+    run: { handler?: string; status: string; updatedAgo: number; enqueuedAgo: number | null; claimedFor?: number },
+  ): Promise<string[]> {
+    const rows: Array<{ event_id: string }> = await db.query(
+      `WITH events AS (
+         INSERT INTO webhook_events (event_key, type, media, project_id, status, payload)
+         SELECT $1 || i, 'video.completed', 'video', $1 || i, 'processed', jsonb_build_object('i', i)
+           FROM generate_series(1, $2::int) AS i
+         RETURNING id, (payload->>'i')::int AS i)
+       INSERT INTO event_handler_runs (event_id, handler, status, updated_at, enqueued_at, claimed_until)
+       SELECT id, $3, $4, now() - make_interval(secs => $5 + i / 1000.0),
+              CASE WHEN $6::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $6::float8 + i / 1000.0) END,
+              CASE WHEN $7::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $7::float8) END
+         FROM events ORDER BY i
+       RETURNING event_id`,
+      [prefix, count, run.handler ?? 'TestHandler', run.status, run.updatedAgo, run.enqueuedAgo, run.claimedFor ?? null],
+    );
+    return rows.map((row) => row.event_id);
+  }
+
+  beforeAll(async () => {
+    await prepareDatabase(url);
+    db = new DataSource({ ...dataSourceOptions(url), extra: { max: 2 } });
+    await db.initialize();
+    runs = new HandlerRunRepository(db);
+  });
+  beforeEach(async () => {
+    await db.query(`TRUNCATE webhook_events CASCADE`);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await dropDatabase(url);
+  });
+
+  it('finds open runs never queued past the grace period or queued too long ago, each event once', async () => {
+    const expected = [
+      ...(await store('never-', 2, { status: 'pending', updatedAgo: 60, enqueuedAgo: null })),
+      ...(await store('long-', 1, { status: 'pending', updatedAgo: 600, enqueuedAgo: 300 })),
+      ...(await store('retrying-', 1, { status: 'failed', updatedAgo: 600, enqueuedAgo: 300 })),
+      ...(await store('lapsed-', 1, { status: 'running', updatedAgo: 600, enqueuedAgo: 300, claimedFor: -10 })),
+    ];
+    // Two open runs of one event: the event comes back once.
+    await db.query(
+      `INSERT INTO event_handler_runs (event_id, handler, status, updated_at, enqueued_at)
+       VALUES ($1, 'OtherHandler', 'pending', now() - interval '10 minutes', now() - interval '5 minutes')`,
+      [expected[0]],
+    );
+    await store('young-', 2, { status: 'pending', updatedAgo: 1, enqueuedAgo: null });
+    await store('recent-', 2, { status: 'pending', updatedAgo: 30, enqueuedAgo: 30 });
+    await store('claimed-', 2, { status: 'running', updatedAgo: 600, enqueuedAgo: 300, claimedFor: 60 });
+    await store('done-', 2, { status: 'succeeded', updatedAgo: 600, enqueuedAgo: 300 });
+    await store('dead-', 2, { status: 'dead', updatedAgo: 600, enqueuedAgo: 300 });
+
+    const found = await runs.findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500);
+
+    expect([...found].sort()).toEqual([...expected].sort());
+  });
+
+  it('reads only the runs it returns, however many queued runs are open', async () => {
+    // The handlers' backlog: queued, so not the relay's business.
+    await store('backlog-', 20_000, { status: 'pending', updatedAgo: 30, enqueuedAgo: 30 });
+    const due = [
+      ...(await store('never-', 3, { status: 'pending', updatedAgo: 60, enqueuedAgo: null })),
+      ...(await store('long-', 2, { status: 'failed', updatedAgo: 600, enqueuedAgo: 300 })),
+    ];
+    await db.query(`ANALYZE event_handler_runs`);
+
+    const plans = await explainWith(db, (explaining) => new HandlerRunRepository(explaining).findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500));
+
+    expect(plans).toHaveLength(1);
+    expect(plans[0]['Actual Rows']).toBe(5);
+    // Each returned run read once by its half of the query; a scan of the open runs would read 20,000 more.
+    expect(rowsRead(plans[0])).toBeLessThanOrEqual(10);
+    expect([...(await runs.findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500))].sort()).toEqual([...due].sort());
   });
 });

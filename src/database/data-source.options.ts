@@ -5,6 +5,7 @@ import { InitialSchema1764230000000 } from './migrations/1764230000000-initial-s
 import { HandlerRuns1764240000000 } from './migrations/1764240000000-handler-runs.js';
 import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000-stale-events-and-conflicts.js';
 import { RelayIndex1764260000000 } from './migrations/1764260000000-relay-index.js';
+import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handler-relay-index.js';
 
 /** Connections one process keeps open to Postgres. */
 export const DATABASE_POOL_SIZE = 20;
@@ -27,6 +28,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       HandlerRuns1764240000000,
       StaleEventsAndConflicts1764250000000,
       RelayIndex1764260000000,
+      HandlerRelayIndex1764270000000,
     ],
     migrationsTableName: 'typeorm_migrations',
     // Each migration in a transaction of its own unless it says otherwise: an index built

@@ -134,14 +134,26 @@ export class HandlerRunRepository {
     );
   }
 
-  /** Events with open runs that the queue may not hold (never queued, or queued long ago). */
+  /**
+   * Events with open runs that the queue may not hold (never queued, or queued long ago). Each half
+   * is a range of `event_handler_runs_relay_idx`, so a pass reads what it returns, not every open run.
+   */
   async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<string[]> {
     const rows: Array<{ event_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT event_id FROM event_handler_runs
-        WHERE ${OPEN}
-          AND ((enqueued_at IS NULL AND updated_at < now() - make_interval(secs => $1 / 1000.0))
-               OR enqueued_at < now() - make_interval(secs => $2 / 1000.0))
-        LIMIT $3`,
+      `SELECT event_id FROM (
+         (SELECT event_id FROM event_handler_runs
+           WHERE status IN ('pending', 'running', 'failed') AND ${OPEN}
+             AND enqueued_at IS NULL AND updated_at < now() - make_interval(secs => $1 / 1000.0)
+           ORDER BY enqueued_at, updated_at
+           LIMIT $3)
+         UNION
+         (SELECT event_id FROM event_handler_runs
+           WHERE status IN ('pending', 'running', 'failed') AND ${OPEN}
+             AND enqueued_at < now() - make_interval(secs => $2 / 1000.0)
+           ORDER BY enqueued_at, updated_at
+           LIMIT $3)
+       ) AS due
+       LIMIT $3`,
       [graceMs, requeueAfterMs, limit],
     );
     return rows.map((row) => row.event_id);
