@@ -38,6 +38,12 @@ export async function jobCountsOf(queue: Queue, isConnected: boolean): Promise<Q
   return { waiting: counts.waiting, active: counts.active, failed: counts.failed, delayed: counts.delayed };
 }
 
+/** A Bull queue's jobs not started yet (waiting, paused or delayed), bounded by the enqueue timeout. */
+export async function pendingJobsOf(queue: Queue, isConnected: boolean): Promise<number> {
+  if (!isConnected) throw new Error(`Redis is ${queue.client.status}`);
+  return withTimeout(queue.count(), ENQUEUE_TIMEOUT_MS, 'Job count');
+}
+
 /**
  * The producer side of the event queue. Enqueueing never throws and never waits more than about a
  * second: the event is already in Postgres, and the relay hands over whatever did not make it.
@@ -92,6 +98,11 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
   /** The event queue's job counts; throws when Redis does not answer within the enqueue timeout. */
   jobCounts(): Promise<QueueJobCounts> {
     return jobCountsOf(this.queue, this.isConnected());
+  }
+
+  /** Jobs not started yet (waiting, paused or delayed); throws when Redis does not answer in time. */
+  pendingJobs(): Promise<number> {
+    return pendingJobsOf(this.queue, this.isConnected());
   }
 
   /** Round trip to Redis, bounded by the enqueue timeout; throws when Redis does not answer. */

@@ -64,17 +64,30 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestro
       this.sweepPending = false;
       await this.sweep();
     }
+    const requeueAfter = await this.requeueAfterMs(this.queue);
     for (;;) {
-      const batch = await this.events.findUnqueued(RELAY_GRACE_MS, RELAY_REQUEUE_AFTER_MS, RELAY_BATCH_SIZE);
+      const batch = await this.events.findUnqueued(RELAY_GRACE_MS, requeueAfter, RELAY_BATCH_SIZE);
       if (batch.length === 0 || !(await this.handOver(batch))) break;
       this.logger.log(`Queued ${batch.length} stored event(s) that had not reached the queue`);
       if (batch.length < RELAY_BATCH_SIZE || this.stopped) break;
     }
-    const withRuns = await this.handlerRuns.findUnqueued(RELAY_GRACE_MS, RELAY_REQUEUE_AFTER_MS, RELAY_BATCH_SIZE);
+    const withRuns = await this.handlerRuns.findUnqueued(RELAY_GRACE_MS, await this.requeueAfterMs(this.handlerQueue), RELAY_BATCH_SIZE);
     if (withRuns.length > 0 && (await this.handlerQueue.enqueue(withRuns, { fresh: true }))) {
       await this.handlerRuns.markEnqueued(withRuns);
       this.logger.log(`Queued the handlers of ${withRuns.length} event(s) that had not reached the queue`);
     }
+  }
+
+  /**
+   * Whether this pass queues again what was queued `RELAY_REQUEUE_AFTER_MS` ago and is still waiting,
+   * in case Redis lost its job: only while `queue` holds no job that has not started. While it does,
+   * those events are most likely in it, behind a backlog, and a fresh job for each every
+   * `RELAY_REQUEUE_AFTER_MS` would pile up duplicates for the workers to skip for as long as the
+   * backlog lasts. (Redis losing everything is the sweep's case, after a reconnect.)
+   */
+  private async requeueAfterMs(queue: { pendingJobs(): Promise<number> }): Promise<number | null> {
+    const pending = await queue.pendingJobs().catch(() => 1);
+    return pending === 0 ? RELAY_REQUEUE_AFTER_MS : null;
   }
 
   /** Queues every unprocessed event; the job ids make this a no-op for those Redis still holds. */

@@ -73,7 +73,10 @@ export const INTAKE_IN_DOUBT_MAX = 50_000;
 export const RELAY_INTERVAL_MS = 2000;
 /** An event younger than this is left to intake, which may still be enqueueing it. */
 export const RELAY_GRACE_MS = 3000;
-/** An event queued this long ago and still unprocessed is queued again (Redis may have lost it). */
+/**
+ * An event queued this long ago and still unprocessed is queued again (Redis may have lost it), once
+ * the queue holds no job not yet started (`WebhookEventRelay`).
+ */
 export const RELAY_REQUEUE_AFTER_MS = 2 * 60 * 1000;
 /** Events the relay hands to the queue per batch. */
 export const RELAY_BATCH_SIZE = 500;

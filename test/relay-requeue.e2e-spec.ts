@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { WebhookEventRelay } from '../src/webhook/webhook-event.relay.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../src/webhook/webhook.constants.js';
+import { projectId } from './support/events.js';
+import { startApp, type TestApp } from './support/app.js';
+
+/** Ids of the events the jobs of `queue` not yet started carry (event jobs or handler jobs). */
+async function queuedEventIds(queue: Queue): Promise<string[]> {
+  const jobs = await queue.getJobs(['waiting', 'paused', 'delayed']);
+  return jobs.flatMap((job) => (job.data.events ? job.data.events.map((e: { eventId: string }) => e.eventId) : [job.data.eventId]));
+}
+
+describe("The relay's late re-queue (real Postgres and Redis)", () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  /** A worker whose own consumers are paused, so that what is queued stays queued; and its relay. */
+  async function pausedWorker() {
+    t = await startApp({ APP_ROLE: 'worker' });
+    const events = t.app.get<Queue>(getQueueToken(WEBHOOK_QUEUE));
+    const handlers = t.app.get<Queue>(getQueueToken(HANDLER_QUEUE));
+    await Promise.all([events.pause(true), handlers.pause(true)]);
+    const relay = t.app.get(WebhookEventRelay);
+    // The first pass after connecting sweeps everything unprocessed into the queue; let it pass first.
+    await relay.tick();
+    return { events, handlers, relay, db: t.db };
+  }
+
+  /** Stores a waiting event that was queued `minutes` ago, with one pending handler run queued as long ago. */
+  async function storeQueuedLongAgo(db: TestApp['db'], minutes: number): Promise<string> {
+    const id = projectId();
+    const [{ id: eventId }] = (await db.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, received_at, enqueued_at)
+       VALUES ('video.completed:' || $1, 'video.completed', 'video', $1, 'received', jsonb_build_object('id', $1),
+               now() - make_interval(mins => $2 + 1), now() - make_interval(mins => $2))
+       RETURNING id`,
+      [id, minutes],
+    )) as Array<{ id: string }>;
+    await db.query(
+      `INSERT INTO event_handler_runs (event_id, handler, status, updated_at, enqueued_at)
+       VALUES ($1, 'TestHandler', 'pending', now() - make_interval(mins => $2), now() - make_interval(mins => $2))`,
+      [eventId, minutes],
+    );
+    return eventId;
+  }
+
+  const enqueuedAt = async (db: TestApp['db'], eventId: string) => {
+    const [event] = (await db.query(`SELECT enqueued_at FROM webhook_events WHERE id = $1`, [eventId])) as Array<{ enqueued_at: Date }>;
+    const [run] = (await db.query(`SELECT enqueued_at FROM event_handler_runs WHERE event_id = $1`, [eventId])) as Array<{ enqueued_at: Date }>;
+    return { event: event.enqueued_at.getTime(), run: run.enqueued_at.getTime() };
+  };
+
+  it('queues again what was queued long ago and still waits, once the queue has nothing waiting', async () => {
+    const { events, handlers, relay, db } = await pausedWorker();
+    const eventId = await storeQueuedLongAgo(db, 5);
+    const before = await enqueuedAt(db, eventId);
+
+    await relay.tick();
+
+    expect(await queuedEventIds(events)).toEqual([eventId]);
+    expect(await queuedEventIds(handlers)).toEqual([eventId]);
+    const after = await enqueuedAt(db, eventId);
+    expect(after.event).toBeGreaterThan(before.event + 4 * 60_000);
+    expect(after.run).toBeGreaterThan(before.run + 4 * 60_000);
+  });
+
+  it('leaves it alone while the queue still holds jobs not started: it is most likely behind them', async () => {
+    const { events, handlers, relay, db } = await pausedWorker();
+    // A backlog: jobs the (paused) workers have not taken yet.
+    await events.add({ events: [] }, { jobId: 'backlog' });
+    await handlers.add({ eventId: 'backlog' }, { jobId: 'handlers-backlog' });
+    const eventId = await storeQueuedLongAgo(db, 5);
+    const before = await enqueuedAt(db, eventId);
+
+    await relay.tick();
+    await relay.tick();
+
+    // Nothing queued again, nothing marked: no duplicate job for the workers to skip later.
+    expect(await queuedEventIds(events)).toEqual([]);
+    expect(await queuedEventIds(handlers)).toEqual(['backlog']);
+    expect(await enqueuedAt(db, eventId)).toEqual(before);
+
+    // Once the backlog is gone, the next pass queues it again.
+    await (await events.getJob('backlog'))!.remove();
+    await (await handlers.getJob('handlers-backlog'))!.remove();
+    await relay.tick();
+    expect(await queuedEventIds(events)).toEqual([eventId]);
+    expect(await queuedEventIds(handlers)).toEqual([eventId]);
+  });
+});
