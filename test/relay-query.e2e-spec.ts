@@ -266,3 +266,33 @@ describe("The relay's question about handler runs: which open runs may the queue
     expect([...(await runs.findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500))].sort()).toEqual([...due].sort());
   });
 });
+
+describe('Processes preparing one new database at the same time (real Postgres)', () => {
+  const url = `${POSTGRES_URL}/${uniqueName('mh_test')}`;
+  afterAll(async () => {
+    await dropDatabase(url);
+  });
+
+  it('all finish, the migrations applied once, although concurrent index builds wait for older snapshots', async () => {
+    // A process waiting inside pg_advisory_lock holds a snapshot, which a CREATE INDEX CONCURRENTLY
+    // of the process holding the lock waits for: with a blocking wait, neither would ever finish.
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('prepareDatabase did not finish within 20 s')), 20_000);
+    });
+    try {
+      await Promise.race([Promise.all([prepareDatabase(url), prepareDatabase(url), prepareDatabase(url)]), stuck]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const db = new DataSource({ type: 'postgres', url, extra: { max: 1 } });
+    await db.initialize();
+    try {
+      const rows = (await db.query(`SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`)) as Array<{ n: number }>;
+      expect(rows).toHaveLength((dataSourceOptions(url).migrations as unknown[]).length);
+      expect(rows.every((row) => row.n === 1)).toBe(true);
+    } finally {
+      await db.destroy();
+    }
+  }, 30_000);
+});

@@ -1,13 +1,19 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from './data-source.options.js';
 
 /** Arbitrary but fixed: serialises migrations when several processes start at once. */
 const MIGRATION_LOCK_ID = 7_351_902_114;
 
-/** Postgres's code for "database already exists", which a concurrent start can hit. */
-const DUPLICATE_DATABASE = '42P04';
+/**
+ * Whether `error` says the database exists: "database already exists", or, when two starts create it
+ * at the same instant, the unique index of the catalogue itself.
+ */
+const isDuplicateDatabase = (error: unknown): boolean => {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '42P04' || (code === '23505' && constraint === 'pg_database_datname_index');
+};
 
 const logger = new Logger('Database');
 
@@ -33,7 +39,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
       logger.log(`Created database ${name}`);
     }
   } catch (error) {
-    if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
+    if (!isDuplicateDatabase(error)) throw error;
   } finally {
     await client.end();
   }
@@ -52,6 +58,24 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+/** How often a process waiting for another's migrations asks for the lock again. */
+const MIGRATION_LOCK_POLL_MS = 200;
+
+/**
+ * Takes the migration lock on `runner`'s connection, asking again until it is free. Not by waiting
+ * inside `pg_advisory_lock`: a statement waiting there holds a snapshot, and the holder's
+ * `CREATE INDEX CONCURRENTLY` waits for every older snapshot to go, so the two would wait for each
+ * other for ever, unseen by Postgres's deadlock check.
+ */
+async function takeMigrationLock(runner: QueryRunner): Promise<void> {
+  for (let waited = false; ; waited = true) {
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_ID])) as Array<{ locked: boolean }>;
+    if (locked) return;
+    if (!waited) logger.log('Waiting for another process to finish the migrations');
+    await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
+  }
+}
+
 /**
  * Makes the database ready: creates it if missing, then applies pending migrations while holding an
  * advisory lock, so that several processes starting together migrate once.
@@ -63,7 +87,7 @@ export async function prepareDatabase(databaseUrl: string): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
     await runner.connect();
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    await takeMigrationLock(runner);
     try {
       // In the transaction mode of `dataSourceOptions`, as the TypeORM CLI runs them.
       const applied = await dataSource.runMigrations();
