@@ -26,9 +26,17 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
     const handlers = t.app.get<Queue>(getQueueToken(HANDLER_QUEUE));
     await Promise.all([events.pause(true), handlers.pause(true)]);
     const relay = t.app.get(WebhookEventRelay);
+    /**
+     * A whole relay pass that began after this call. (`tick` returns the pass under way, if any,
+     * which the relay's own timer may have begun before the caller's last change.)
+     */
+    const pass = async () => {
+      await relay.tick();
+      await relay.tick();
+    };
     // The first pass after connecting sweeps everything unprocessed into the queue; let it pass first.
-    await relay.tick();
-    return { events, handlers, relay, db: t.db };
+    await pass();
+    return { events, handlers, pass, db: t.db };
   }
 
   /** Stores a waiting event that was queued `minutes` ago, with one pending handler run queued as long ago. */
@@ -56,11 +64,11 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
   };
 
   it('queues again what was queued long ago and still waits, once the queue has nothing waiting', async () => {
-    const { events, handlers, relay, db } = await pausedWorker();
+    const { events, handlers, pass, db } = await pausedWorker();
     const eventId = await storeQueuedLongAgo(db, 5);
     const before = await enqueuedAt(db, eventId);
 
-    await relay.tick();
+    await pass();
 
     expect(await queuedEventIds(events)).toEqual([eventId]);
     expect(await queuedEventIds(handlers)).toEqual([eventId]);
@@ -69,16 +77,16 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
     expect(after.run).toBeGreaterThan(before.run + 4 * 60_000);
   });
 
-  it('leaves it alone while the queue still holds jobs not started: it is most likely behind them', async () => {
-    const { events, handlers, relay, db } = await pausedWorker();
+  it('leaves it alone while the queue has jobs waiting: it is most likely behind them', async () => {
+    const { events, handlers, pass, db } = await pausedWorker();
     // A backlog: jobs the (paused) workers have not taken yet.
     await events.add({ events: [] }, { jobId: 'backlog' });
     await handlers.add({ eventId: 'backlog' }, { jobId: 'handlers-backlog' });
     const eventId = await storeQueuedLongAgo(db, 5);
     const before = await enqueuedAt(db, eventId);
 
-    await relay.tick();
-    await relay.tick();
+    await pass();
+    await pass();
 
     // Nothing queued again, nothing marked: no duplicate job for the workers to skip later.
     expect(await queuedEventIds(events)).toEqual([]);
@@ -88,8 +96,33 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
     // Once the backlog is gone, the next pass queues it again.
     await (await events.getJob('backlog'))!.remove();
     await (await handlers.getJob('handlers-backlog'))!.remove();
-    await relay.tick();
+    await pass();
     expect(await queuedEventIds(events)).toEqual([eventId]);
     expect(await queuedEventIds(handlers)).toEqual([eventId]);
+  });
+
+  it('queues it again all the same once it was queued 15 minutes ago, so that a lost job is never left for good', async () => {
+    const { events, handlers, pass, db } = await pausedWorker();
+    await events.add({ events: [] }, { jobId: 'backlog' });
+    await handlers.add({ eventId: 'backlog' }, { jobId: 'handlers-backlog' });
+    const recent = await storeQueuedLongAgo(db, 5);
+    const old = await storeQueuedLongAgo(db, 16);
+
+    await pass();
+
+    expect((await queuedEventIds(events)).sort()).toEqual([old]);
+    expect((await queuedEventIds(handlers)).sort()).toEqual(['backlog', old].sort());
+    // The one queued 5 minutes ago still waits for the backlog to clear.
+    expect((await db.query(`SELECT count(*)::int AS n FROM webhook_events WHERE id = $1 AND enqueued_at < now() - interval '4 minutes'`, [recent]))[0].n).toBe(1);
+  });
+
+  it('does not wait for retries in their backoff: a delayed job is not a backlog', async () => {
+    const { events, pass, db } = await pausedWorker();
+    await events.add({ events: [] }, { jobId: 'retrying', delay: 60_000 });
+    const eventId = await storeQueuedLongAgo(db, 5);
+
+    await pass();
+
+    expect((await queuedEventIds(events)).sort()).toEqual([eventId]);
   });
 });

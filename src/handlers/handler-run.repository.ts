@@ -136,10 +136,11 @@ export class HandlerRunRepository {
 
   /**
    * Events with open runs that the queue may not hold: never queued, or queued longer ago than
-   * `requeueAfterMs` (unless it is null). Each half is a range of `event_handler_runs_relay_idx`, so a
-   * pass reads what it returns, not every open run.
+   * `requeueAfterMs`. Each half is a range of `event_handler_runs_relay_idx`, so a pass reads what it
+   * returns, not every open run; `limit` counts runs, so an event with several open ones takes as
+   * many places.
    */
-  async findUnqueued(graceMs: number, requeueAfterMs: number | null, limit: number): Promise<string[]> {
+  async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<string[]> {
     const rows: Array<{ event_id: string }> = await this.dataSource.query(
       `SELECT event_id FROM (
          (SELECT event_id FROM event_handler_runs
@@ -150,7 +151,7 @@ export class HandlerRunRepository {
          UNION
          (SELECT event_id FROM event_handler_runs
            WHERE status IN ('pending', 'running', 'failed') AND ${OPEN}
-             AND $2::float8 IS NOT NULL AND enqueued_at < now() - make_interval(secs => $2::float8 / 1000.0)
+             AND enqueued_at < now() - make_interval(secs => $2 / 1000.0)
            ORDER BY enqueued_at, updated_at
            LIMIT $3)
        ) AS due

@@ -3,7 +3,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HANDLER_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS, type HandlerJobData } from './webhook.constants.js';
-import { jobCountsOf, pendingJobsOf, WebhookEventQueue, type QueueJobCounts } from './webhook-event.queue.js';
+import { jobCountsOf, waitingJobsOf, WebhookEventQueue, type QueueJobCounts } from './webhook-event.queue.js';
 
 /**
  * The producer side of the handler queue: one queue job per event whose handlers are to run, retried
@@ -24,9 +24,9 @@ export class HandlerRunQueue implements BeforeApplicationShutdown {
     return jobCountsOf(this.queue, this.events.isConnected());
   }
 
-  /** Jobs not started yet (waiting, paused or delayed); throws when Redis does not answer in time. */
-  pendingJobs(): Promise<number> {
-    return pendingJobsOf(this.queue, this.events.isConnected());
+  /** Jobs waiting for a worker (paused ones included); throws when Redis does not answer in time. */
+  waitingJobs(): Promise<number> {
+    return waitingJobsOf(this.queue, this.events.isConnected());
   }
 
   /** Lets the handler runs under way finish while Postgres is still open; see `WebhookEventQueue`. */

@@ -38,10 +38,13 @@ export async function jobCountsOf(queue: Queue, isConnected: boolean): Promise<Q
   return { waiting: counts.waiting, active: counts.active, failed: counts.failed, delayed: counts.delayed };
 }
 
-/** A Bull queue's jobs not started yet (waiting, paused or delayed), bounded by the enqueue timeout. */
-export async function pendingJobsOf(queue: Queue, isConnected: boolean): Promise<number> {
+/**
+ * A Bull queue's jobs waiting for a worker, paused ones included (not delayed ones: those are retries
+ * in their backoff), bounded by the enqueue timeout.
+ */
+export async function waitingJobsOf(queue: Queue, isConnected: boolean): Promise<number> {
   if (!isConnected) throw new Error(`Redis is ${queue.client.status}`);
-  return withTimeout(queue.count(), ENQUEUE_TIMEOUT_MS, 'Job count');
+  return withTimeout(queue.getJobCountByTypes(['waiting', 'paused']), ENQUEUE_TIMEOUT_MS, 'Job count');
 }
 
 /**
@@ -100,9 +103,9 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
     return jobCountsOf(this.queue, this.isConnected());
   }
 
-  /** Jobs not started yet (waiting, paused or delayed); throws when Redis does not answer in time. */
-  pendingJobs(): Promise<number> {
-    return pendingJobsOf(this.queue, this.isConnected());
+  /** Jobs waiting for a worker (paused ones included); throws when Redis does not answer in time. */
+  waitingJobs(): Promise<number> {
+    return waitingJobsOf(this.queue, this.isConnected());
   }
 
   /** Round trip to Redis, bounded by the enqueue timeout; throws when Redis does not answer. */

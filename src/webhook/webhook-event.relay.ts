@@ -9,13 +9,15 @@ import {
   RELAY_GRACE_MS,
   RELAY_INTERVAL_MS,
   RELAY_REQUEUE_AFTER_MS,
+  RELAY_REQUEUE_CEILING_MS,
 } from './webhook.constants.js';
 
 /**
  * Postgres is the inbox and Redis only dispatches, so this relay closes the gap between them: it
  * queues stored events that never reached Redis (it was down during intake), and after every
  * (re)connection it queues every unprocessed event again, in case Redis lost its data. Queueing an
- * event twice is harmless: the Bull job id is the event id, and the worker skips processed events.
+ * event twice is harmless: its hand-overs go under fresh job ids, and the worker locks each event and
+ * skips one already processed.
  */
 @Injectable()
 export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -79,15 +81,16 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Whether this pass queues again what was queued `RELAY_REQUEUE_AFTER_MS` ago and is still waiting,
-   * in case Redis lost its job: only while `queue` holds no job that has not started. While it does,
-   * those events are most likely in it, behind a backlog, and a fresh job for each every
+   * How long ago what is still waiting must have been queued for this pass to queue it again, in
+   * case Redis lost its job: `RELAY_REQUEUE_AFTER_MS` when `queue` has no job waiting. While it has,
+   * those events are most likely among them, behind a backlog, and a fresh job for each every
    * `RELAY_REQUEUE_AFTER_MS` would pile up duplicates for the workers to skip for as long as the
-   * backlog lasts. (Redis losing everything is the sweep's case, after a reconnect.)
+   * backlog lasts; then only past `RELAY_REQUEUE_CEILING_MS`, so that a lost job is never left for
+   * good. (Redis losing everything is the sweep's case, after a reconnect.)
    */
-  private async requeueAfterMs(queue: { pendingJobs(): Promise<number> }): Promise<number | null> {
-    const pending = await queue.pendingJobs().catch(() => 1);
-    return pending === 0 ? RELAY_REQUEUE_AFTER_MS : null;
+  private async requeueAfterMs(queue: { waitingJobs(): Promise<number> }): Promise<number> {
+    const waiting = await queue.waitingJobs().catch(() => 1);
+    return waiting === 0 ? RELAY_REQUEUE_AFTER_MS : RELAY_REQUEUE_CEILING_MS;
   }
 
   /** Queues every unprocessed event; the job ids make this a no-op for those Redis still holds. */

@@ -192,11 +192,12 @@ export class WebhookEventRepository {
 
   /**
    * Events still waiting to be processed that the queue may not hold: never enqueued (older than
-   * `graceMs`, so intake has had its chance), or enqueued longer ago than `requeueAfterMs` (unless it
-   * is null); the oldest first. Each half is a range of `webhook_events_relay_idx`, so a pass reads
-   * only what it returns, however many events are waiting (queued recently) behind it.
+   * `graceMs`, so intake has had its chance), or enqueued longer ago than `requeueAfterMs`. Each half
+   * is a range of `webhook_events_relay_idx`, so a pass reads only what it returns, however many
+   * events are waiting (queued recently) behind it; each takes its first `limit` (never queued by
+   * arrival, the others by when they were queued), and the batch is those in order of arrival.
    */
-  async findUnqueued(graceMs: number, requeueAfterMs: number | null, limit: number): Promise<QueuedEvent[]> {
+  async findUnqueued(graceMs: number, requeueAfterMs: number, limit: number): Promise<QueuedEvent[]> {
     const rows: Array<{ id: string; media: Media }> = await this.dataSource.query(
       `SELECT id, media FROM (
          (SELECT id, media, received_at FROM webhook_events
@@ -206,8 +207,7 @@ export class WebhookEventRepository {
            LIMIT $3)
          UNION ALL
          (SELECT id, media, received_at FROM webhook_events
-           WHERE $2::float8 IS NOT NULL
-             AND status = 'received' AND enqueued_at < now() - make_interval(secs => $2::float8 / 1000.0)
+           WHERE status = 'received' AND enqueued_at < now() - make_interval(secs => $2 / 1000.0)
            ORDER BY enqueued_at, received_at, id
            LIMIT $3)
        ) AS due

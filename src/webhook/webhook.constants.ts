@@ -74,10 +74,12 @@ export const RELAY_INTERVAL_MS = 2000;
 /** An event younger than this is left to intake, which may still be enqueueing it. */
 export const RELAY_GRACE_MS = 3000;
 /**
- * An event queued this long ago and still unprocessed is queued again (Redis may have lost it), once
- * the queue holds no job not yet started (`WebhookEventRelay`).
+ * An event queued this long ago and still unprocessed is queued again (Redis may have lost it), if
+ * the queue has no job waiting (`WebhookEventRelay`).
  */
 export const RELAY_REQUEUE_AFTER_MS = 2 * 60 * 1000;
+/** An event queued this long ago and still unprocessed is queued again even while jobs are waiting. */
+export const RELAY_REQUEUE_CEILING_MS = 15 * 60 * 1000;
 /** Events the relay hands to the queue per batch. */
 export const RELAY_BATCH_SIZE = 500;
 

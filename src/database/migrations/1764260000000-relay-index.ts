@@ -26,6 +26,7 @@ export class RelayIndex1764260000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS webhook_events_relay_idx`);
+    // Not CONCURRENTLY: TypeORM reverts a migration inside a transaction, whatever it says.
+    await queryRunner.query(`DROP INDEX IF EXISTS webhook_events_relay_idx`);
   }
 }

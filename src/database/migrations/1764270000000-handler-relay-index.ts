@@ -22,6 +22,7 @@ export class HandlerRelayIndex1764270000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS event_handler_runs_relay_idx`);
+    // Not CONCURRENTLY: TypeORM reverts a migration inside a transaction, whatever it says.
+    await queryRunner.query(`DROP INDEX IF EXISTS event_handler_runs_relay_idx`);
   }
 }
