@@ -176,6 +176,27 @@ describe('The relay index migration on a database that already holds events (rea
     )) as Array<{ valid: boolean }>;
     expect(handlerIndex?.valid).toBe(true);
   });
+
+  it('can be reverted as TypeORM reverts, in a transaction, and applied again', async () => {
+    await prepareDatabase(url);
+    const migrating = new DataSource({ ...dataSourceOptions(url), extra: { max: 1 } });
+    await migrating.initialize();
+    try {
+      // The last two: the handler-run relay index, then the relay index.
+      await migrating.undoLastMigration();
+      await migrating.undoLastMigration();
+    } finally {
+      await migrating.destroy();
+    }
+    expect(await relayIndex()).toBeUndefined();
+    const [{ left }] = (await db.query(
+      `SELECT count(*)::int AS left FROM typeorm_migrations WHERE name IN ('RelayIndex1764260000000', 'HandlerRelayIndex1764270000000')`,
+    )) as Array<{ left: number }>;
+    expect(left).toBe(0);
+
+    await prepareDatabase(url);
+    expect(await relayIndex()).toMatchObject({ valid: true });
+  });
 });
 
 describe("The relay's question about handler runs: which open runs may the queue not hold (real Postgres)", () => {
