@@ -93,7 +93,7 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestro
     return waiting === 0 ? RELAY_REQUEUE_AFTER_MS : RELAY_REQUEUE_CEILING_MS;
   }
 
-  /** Queues every unprocessed event; the job ids make this a no-op for those Redis still holds. */
+  /** Queues every unprocessed event again; the worker skips the copies of those Redis still held. */
   private async sweep(): Promise<void> {
     let after: { eventId: string; receivedAt: Date } | null = null;
     let total = 0;
