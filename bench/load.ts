@@ -68,11 +68,13 @@ export async function closedLoop(url: string, events: SignedEvent[], connections
 }
 
 /**
- * What one open-loop run measured, with the latency of every timed request (ms, in the order answered),
- * and what went wrong: each non-2xx status and each connection error's code, with how many times.
+ * What one open-loop run measured, with the latency of every timed request (ms, in the order answered)
+ * and when it was due (epoch ms, `performance.timeOrigin` based, in the same order), and what went
+ * wrong: each non-2xx status and each connection error's code, with how many times.
  */
 export interface OpenLoopResult extends LoadResult {
   latencies: number[];
+  dueAt: number[];
   failures: Record<string, number>;
 }
 
@@ -109,6 +111,7 @@ export async function openLoop(
   const total = rate * (warmupSeconds + seconds);
   const timedFrom = rate * warmupSeconds;
   const latencies = new Float64Array(total - timedFrom);
+  const dueAt = new Float64Array(total - timedFrom);
   let timed = 0;
   let non2xx = 0;
   let errors = 0;
@@ -134,6 +137,7 @@ export async function openLoop(
             res.resume();
             res.on('end', () => {
               if (i >= timedFrom) {
+                dueAt[timed] = performance.timeOrigin + due;
                 latencies[timed++] = performance.now() - due;
                 if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) {
                   non2xx++;
@@ -161,6 +165,17 @@ export async function openLoop(
   const elapsed = (performance.now() - start) / 1000 - warmupSeconds;
   agent.destroy();
   const answered = Array.from(latencies.subarray(0, timed), (ms) => Math.round(ms * 1000) / 1000);
+  const due = Array.from(dueAt.subarray(0, timed), (ms) => Math.round(ms * 10) / 10);
   const sorted = latencies.subarray(0, timed).sort();
-  return { requests: timed, rps: timed / elapsed, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), non2xx, errors, failures, latencies: answered };
+  return {
+    requests: timed,
+    rps: timed / elapsed,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    non2xx,
+    errors,
+    failures,
+    latencies: answered,
+    dueAt: due,
+  };
 }

@@ -12,6 +12,8 @@ import { availableParallelism, cpus } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { prepareDatabase } from '../src/database/database.bootstrap.js';
+import { cpuTimes, stolenShare, type CpuTimes } from './cpu-steal.js';
+import { blockDeviceStatFile, DiskStallWatch, STALL_MIN_MS, STALL_SLACK_MS } from './disk-stalls.js';
 import { closedLoop, presign, quantile, type LoadResult, type OpenLoopResult } from './load.js';
 import { removeKeysUnder } from '../test/support/redis-keys.js';
 import { startNode, stopAll, type Started } from './processes.js';
@@ -114,10 +116,37 @@ function report(name: string, rounds: CapacityResult[], processes: Started[]): C
 }
 
 /**
- * One latency table row: p50 and p99 of every round's latencies pooled, each round's p99, failures
- * summed, peak RSS. Returns the pooled p99.
+ * The disk stalls during `rounds` and the share of their slowest requests (at or over `p99`) that were
+ * waiting while one was under way: the evidence of what a durable service's tail is made of, next to
+ * a baseline that never waits for the disk. `watch` is null where the disk could not be watched.
  */
-function reportLatency(name: string, rounds: OpenLoopResult[], processes: Started[]): number {
+function stallColumns(rounds: Round[], p99: number, watch: DiskStallWatch | null): string {
+  if (!watch) return 'not measured | not measured';
+  const stalls = rounds.flatMap((round) => {
+    const ends = round.dueAt.map((due, i) => due + round.latencies[i]);
+    return round.dueAt.length === 0 ? [] : watch.between(Math.min(...round.dueAt), Math.max(...ends));
+  });
+  const lengths = stalls.map((stall) => stall.to - stall.from);
+  let slow = 0;
+  let caught = 0;
+  for (const round of rounds) {
+    round.latencies.forEach((latency, i) => {
+      if (latency < p99) return;
+      slow++;
+      const from = round.dueAt[i] - STALL_SLACK_MS;
+      const to = round.dueAt[i] + latency + STALL_SLACK_MS;
+      if (stalls.some((stall) => stall.to > from && stall.from < to)) caught++;
+    });
+  }
+  const summary = stalls.length === 0 ? '0' : `${stalls.length}: longest ${fmt(Math.max(...lengths))}, in all ${fmt(lengths.reduce((a, b) => a + b, 0))}`;
+  return `${summary} | ${slow === 0 ? 'n/a' : `${fmt((100 * caught) / slow)}%`}`;
+}
+
+/**
+ * One latency table row: p50 and p99 of every round's latencies pooled, each round's p99, failures
+ * summed, peak RSS, and the disk stalls during its rounds. Returns the pooled p99.
+ */
+function reportLatency(name: string, rounds: Round[], processes: Started[], watch: DiskStallWatch | null): number {
   const pooled = Float64Array.from(rounds.flatMap((r) => r.latencies)).sort();
   const seconds = rounds.reduce((sum, r) => sum + r.requests / r.rps, 0);
   const failures = rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
@@ -128,24 +157,45 @@ function reportLatency(name: string, rounds: OpenLoopResult[], processes: Starte
   const failureText = kinds.size === 0 ? '0' : `${failures} (${[...kinds].map(([kind, n]) => `${kind}: ${n}`).join(', ')})`;
   say(
     `| ${name} | ${fmt(pooled.length / seconds)} | ${pooled.length} | ${fmt(quantile(pooled, 0.5), 1)} | ${fmt(quantile(pooled, 0.9), 1)} | ` +
-      `${fmt(p99, 1)} | ${rounds.map((r) => fmt(r.p99, 1)).join(' / ')} | ${failureText} | ${fmt(rss)} |`,
+      `${fmt(p99, 1)} | ${rounds.map((r) => fmt(r.p99, 1)).join(' / ')} | ${failureText} | ${fmt(rss)} | ${stolenText(rounds)} | ` +
+      `${stallColumns(rounds, p99, watch)} |`,
   );
   return p99;
 }
 
+/** The share of the machine's CPU time the host stole over `rounds`, and in the worst of them. */
+function stolenText(rounds: Round[]): string {
+  const shares = rounds.map((r) => stolenShare(r.cpuBefore, r.cpuAfter));
+  if (shares.some((share) => share === null)) return 'not measured';
+  const total = (key: 'cpuBefore' | 'cpuAfter', field: keyof CpuTimes) => rounds.reduce((sum, r) => sum + r[key]![field], 0);
+  const all = (total('cpuAfter', 'steal') - total('cpuBefore', 'steal')) / (total('cpuAfter', 'total') - total('cpuBefore', 'total'));
+  return `${fmt(100 * all, 1)}% (worst round ${fmt(100 * Math.max(...(shares as number[])), 1)}%)`;
+}
+
+/** The header of a latency table. */
+function latencyHeader(): void {
+  say(`| target | requests/s | requests timed | p50 ms | p90 ms | p99 ms | p99 ms (each round) | non-2xx + errors | peak RSS MB | ` +
+    `CPU time stolen by the host | disk stalls ≥ ${STALL_MIN_MS} ms in its rounds (ms) | of its requests at or over its p99, waiting during a stall |`);
+  say(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
+}
+
 /** In how many rounds (paired by index) the service's p99 was the lower, counting only real ones. */
-const lowerRounds = (service: OpenLoopResult[], baseline: OpenLoopResult[]) =>
+const lowerRounds = (service: Round[], baseline: Round[]) =>
   service.filter((r, i) => Number.isFinite(r.p99) && r.p99 < baseline[i].p99).length;
 
+/** An open-loop round, with the machine's CPU time (and what the host stole of it) during the round. */
+type Round = OpenLoopResult & { cpuBefore: CpuTimes | null; cpuAfter: CpuTimes | null };
+
 /** One open-loop round against `url`, from a client process of its own (see `bench/open-loop.ts`). */
-async function latency(url: string): Promise<OpenLoopResult> {
+async function latency(url: string): Promise<Round> {
+  const cpuBefore = cpuTimes();
   const { stdout } = await run(
     process.execPath,
     ['dist/bench/open-loop.js', url, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
     // Sending, plus the longest a request may wait (`bench/load.ts`), plus time to start and report.
     { env: { ...process.env, BENCH_SECRET: SECRET }, maxBuffer: 64 * 1024 * 1024, timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000 },
   );
-  return JSON.parse(stdout) as OpenLoopResult;
+  return { ...(JSON.parse(stdout) as OpenLoopResult), cpuBefore, cpuAfter: cpuTimes() };
 }
 
 /** Waits until no event of `database` is left to process; `name` is for the error past `limitMs`. */
@@ -261,17 +311,26 @@ async function main(): Promise<void> {
     say();
     say(`Rounds alternate between the two targets; each round is a fresh client process that sends for ${OPEN_WARMUP_SECONDS} s ` +
       `untimed before its timed ${OPEN_SECONDS} s. Percentiles are over every timed request of a target's rounds together.`);
+    // Every answer of the service waits for Postgres to flush its WAL to disk; the baseline's never does.
+    const [{ dir }] = await admin<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+    const statFile = blockDeviceStatFile(`${dir}/pg_wal`);
+    const watch = statFile ? new DiskStallWatch(statFile) : null;
+    say(statFile
+      ? `A disk stall is a spell of at least ${STALL_MIN_MS} ms in which the disk holding Postgres's WAL had requests in flight and ` +
+        `completed none (${statFile}, read every 2 ms); a request is counted as waiting during one when its time from due to answered overlaps it.`
+      : `Disk stalls not measured: no block device statistics for Postgres's WAL directory on this machine.`);
+    say(`CPU time stolen by the host: of the machine's CPU time during a target's rounds, the share in which its virtual CPUs ` +
+      `were ready to run and the host ran something else ("steal" in /proc/stat).`);
     say();
-    say(`| target | requests/s | requests timed | p50 ms | p90 ms | p99 ms | p99 ms (each round) | non-2xx + errors | peak RSS MB |`);
-    say(`|---|---|---|---|---|---|---|---|---|`);
-    const nestOpenRounds: OpenLoopResult[] = [];
-    const serviceOpenRounds: OpenLoopResult[] = [];
+    latencyHeader();
+    const nestOpenRounds: Round[] = [];
+    const serviceOpenRounds: Round[] = [];
     for (let round = 0; round < OPEN_ROUNDS; round++) {
       nestOpenRounds.push(await latency(NEST));
       serviceOpenRounds.push(await latency(API));
     }
-    const nestP99 = reportLatency('minimal NestJS', nestOpenRounds, [nest]);
-    const serviceP99 = reportLatency('this service (APP_ROLE=api)', serviceOpenRounds, [api]);
+    const nestP99 = reportLatency('minimal NestJS', nestOpenRounds, [nest], watch);
+    const serviceP99 = reportLatency('this service (APP_ROLE=api)', serviceOpenRounds, [api], watch);
     say();
     say(`p99 of this service / of the NestJS baseline: ${fmt(serviceP99 / nestP99, 2)} ` +
       `(rounds where this service's p99 was the lower: ${lowerRounds(serviceOpenRounds, nestOpenRounds)} of ${OPEN_ROUNDS}).`);
@@ -285,12 +344,11 @@ async function main(): Promise<void> {
     say(`A worker process (APP_ROLE=worker) first processes everything the API took in the phases above; ` +
       `then ${WORKER_OPEN_ROUNDS} rounds each, alternating as above.`);
     say();
-    say(`| target | requests/s | requests timed | p50 ms | p90 ms | p99 ms | p99 ms (each round) | non-2xx + errors | peak RSS MB |`);
-    say(`|---|---|---|---|---|---|---|---|---|`);
+    latencyHeader();
     const worker = await startNode('worker', 'dist/src/main.js', serviceEnv(intakeDb, 'worker'), 4004);
     await waitProcessed('the worker beside the API', intakeDb, 600_000);
-    const nestWorkerRounds: OpenLoopResult[] = [];
-    const serviceWorkerRounds: OpenLoopResult[] = [];
+    const nestWorkerRounds: Round[] = [];
+    const serviceWorkerRounds: Round[] = [];
     for (let round = 0; round < WORKER_OPEN_ROUNDS; round++) {
       nestWorkerRounds.push(await latency(NEST));
       serviceWorkerRounds.push(await latency(API));
@@ -300,8 +358,9 @@ async function main(): Promise<void> {
       intakeDb,
       `SELECT count(*)::int AS taken, count(*) FILTER (WHERE status <> 'processed')::int AS unprocessed FROM webhook_events`,
     );
-    const nestWorkerP99 = reportLatency('minimal NestJS', nestWorkerRounds, [nest]);
-    const serviceWorkerP99 = reportLatency('this service: the API (APP_ROLE=api), a worker beside it', serviceWorkerRounds, [api]);
+    watch?.stop();
+    const nestWorkerP99 = reportLatency('minimal NestJS', nestWorkerRounds, [nest], watch);
+    const serviceWorkerP99 = reportLatency('this service: the API (APP_ROLE=api), a worker beside it', serviceWorkerRounds, [api], watch);
     const workerRss = worker.peakRssMb();
     await Promise.all([nest.stop(), api.stop(), worker.stop()]);
     say();
