@@ -85,7 +85,10 @@ export class DiskStallWatch {
     return this.stalls.filter((stall) => stall.to > from && stall.from < to);
   }
 
+  /** Stops watching; a stall still under way is kept as far as it was seen. */
   stop(): void {
     clearInterval(this.timer);
+    if (this.spell && this.spell.to - this.spell.from >= STALL_MIN_MS) this.stalls.push(this.spell);
+    this.spell = null;
   }
 }

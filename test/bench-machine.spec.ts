@@ -45,6 +45,15 @@ describe('DiskStallWatch (npm run bench)', () => {
     expect(watch.between(ended + 10, ended + 1000)).toEqual([]);
   });
 
+  it('keeps a stall still under way when it stops', async () => {
+    writeFileSync(file, statLine(10, 20, 1, 5));
+    watch = new DiskStallWatch(file);
+    await sleep(60);
+    watch.stop();
+    expect(watch.stalls).toHaveLength(1);
+    expect(watch.stalls[0].to - watch.stalls[0].from).toBeGreaterThan(40);
+  });
+
   it('counts a completed flush as progress, as a write or read', async () => {
     writeFileSync(file, statLine(10, 20, 1, 5));
     watch = new DiskStallWatch(file);
