@@ -9,9 +9,12 @@ export interface DiskStall {
 /** Stalls shorter than this are not kept: they cannot move a p99 of about 10 ms. */
 export const STALL_MIN_MS = 10;
 /** How often the device's counters are read. */
-const SAMPLE_MS = 2;
+export const SAMPLE_MS = 2;
 /** How far a stall may have begun before it was first seen, or ended after it was last seen. */
 export const STALL_SLACK_MS = SAMPLE_MS;
+
+/** Whether `stall` overlaps the span `[from, to]` (epoch ms). */
+export const overlaps = (stall: DiskStall, from: number, to: number): boolean => stall.to > from && stall.from < to;
 
 /** Epoch milliseconds on the clock the open-loop client stamps its requests with. */
 const now = () => performance.timeOrigin + performance.now();
@@ -82,7 +85,7 @@ export class DiskStallWatch {
 
   /** The stalls that overlap `[from, to]`. */
   between(from: number, to: number): DiskStall[] {
-    return this.stalls.filter((stall) => stall.to > from && stall.from < to);
+    return this.stalls.filter((stall) => overlaps(stall, from, to));
   }
 
   /** Stops watching; a stall still under way is kept as far as it was seen. */

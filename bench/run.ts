@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { prepareDatabase } from '../src/database/database.bootstrap.js';
 import { cpuTimes, stolenShare, type CpuTimes } from './cpu-steal.js';
-import { blockDeviceStatFile, DiskStallWatch, STALL_MIN_MS, STALL_SLACK_MS } from './disk-stalls.js';
+import { blockDeviceStatFile, DiskStallWatch, overlaps, SAMPLE_MS, STALL_MIN_MS, STALL_SLACK_MS } from './disk-stalls.js';
 import { closedLoop, presign, quantile, type LoadResult, type OpenLoopResult } from './load.js';
 import { removeKeysUnder } from '../test/support/redis-keys.js';
 import { startNode, stopAll, type Started } from './processes.js';
@@ -135,7 +135,7 @@ function stallColumns(rounds: Round[], p99: number, watch: DiskStallWatch | null
       slow++;
       const from = round.dueAt[i] - STALL_SLACK_MS;
       const to = round.dueAt[i] + latency + STALL_SLACK_MS;
-      if (stalls.some((stall) => stall.to > from && stall.from < to)) caught++;
+      if (stalls.some((stall) => overlaps(stall, from, to))) caught++;
     });
   }
   const summary = stalls.length === 0 ? '0' : `${stalls.length}: longest ${fmt(Math.max(...lengths))}, in all ${fmt(lengths.reduce((a, b) => a + b, 0))}`;
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     const watch = statFile ? new DiskStallWatch(statFile) : null;
     say(statFile
       ? `A disk stall is a spell of at least ${STALL_MIN_MS} ms in which the disk holding Postgres's WAL had requests in flight and ` +
-        `completed none (${statFile}, read every 2 ms); a request is counted as waiting during one when its time from due to answered overlaps it.`
+        `completed none (${statFile}, read every ${SAMPLE_MS} ms); a request is counted as waiting during one when its time from due to answered overlaps it.`
       : `Disk stalls not measured: no block device statistics for Postgres's WAL directory on this machine.`);
     say(`CPU time stolen by the host: of the machine's CPU time during a target's rounds, the share in which its virtual CPUs ` +
       `were ready to run and the host ran something else ("steal" in /proc/stat).`);
