@@ -198,6 +198,17 @@ async function latency(url: string): Promise<Round> {
   return { ...(JSON.parse(stdout) as OpenLoopResult), cpuBefore, cpuAfter: cpuTimes() };
 }
 
+/** One round of the commit probe on `database`, from a process of its own (see `bench/commit-probe.ts`). */
+async function commitLatency(database: string): Promise<Round> {
+  const cpuBefore = cpuTimes();
+  const { stdout } = await run(
+    process.execPath,
+    ['dist/bench/commit-probe.js', `postgres://postgres@127.0.0.1:5432/${database}`, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
+    { maxBuffer: 64 * 1024 * 1024, timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000 },
+  );
+  return { ...(JSON.parse(stdout) as OpenLoopResult), cpuBefore, cpuAfter: cpuTimes() };
+}
+
 /** Waits until no event of `database` is left to process; `name` is for the error past `limitMs`. */
 async function waitProcessed(name: string, database: string, limitMs: number): Promise<void> {
   const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
@@ -309,8 +320,10 @@ async function main(): Promise<void> {
 
     say(`## Intake latency: open loop, ${OPEN_RATE} events/s offered, ${OPEN_ROUNDS} rounds of ${OPEN_SECONDS} s each`);
     say();
-    say(`Rounds alternate between the two targets; each round is a fresh client process that sends for ${OPEN_WARMUP_SECONDS} s ` +
+    say(`Rounds alternate between the two targets and the commit probe; each round is a fresh client process that sends for ${OPEN_WARMUP_SECONDS} s ` +
       `untimed before its timed ${OPEN_SECONDS} s. Percentiles are over every timed request of a target's rounds together.`);
+    say(`The commit probe is the floor under a durable answer, with no HTTP and no service: one-row INSERTs into the service's ` +
+      `Postgres at the same rate, each its own transaction, timed from when each was due (\`bench/commit-loop.ts\`).`);
     // Every answer of the service waits for Postgres to flush its WAL to disk; the baseline's never does.
     const [{ dir }] = await admin<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
     const statFile = blockDeviceStatFile(`${dir}/pg_wal`);
@@ -325,15 +338,19 @@ async function main(): Promise<void> {
     latencyHeader();
     const nestOpenRounds: Round[] = [];
     const serviceOpenRounds: Round[] = [];
+    const commitRounds: Round[] = [];
     for (let round = 0; round < OPEN_ROUNDS; round++) {
       nestOpenRounds.push(await latency(NEST));
       serviceOpenRounds.push(await latency(API));
+      commitRounds.push(await commitLatency(intakeDb));
     }
     const nestP99 = reportLatency('minimal NestJS', nestOpenRounds, [nest], watch);
     const serviceP99 = reportLatency('this service (APP_ROLE=api)', serviceOpenRounds, [api], watch);
+    const commitP99 = reportLatency('commit probe: Postgres alone, one-row INSERT per transaction', commitRounds, [], watch);
     say();
     say(`p99 of this service / of the NestJS baseline: ${fmt(serviceP99 / nestP99, 2)} ` +
-      `(rounds where this service's p99 was the lower: ${lowerRounds(serviceOpenRounds, nestOpenRounds)} of ${OPEN_ROUNDS}).`);
+      `(rounds where this service's p99 was the lower: ${lowerRounds(serviceOpenRounds, nestOpenRounds)} of ${OPEN_ROUNDS}); ` +
+      `the commit probe's p99 alone is ${fmt(commitP99 / nestP99, 2)} of the baseline's.`);
     say();
 
     // The rounds above time intake alone: what the API took waits in the queue. Deployed, a worker
