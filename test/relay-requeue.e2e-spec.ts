@@ -1,10 +1,12 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
+import Bull, { type Queue } from 'bull';
 import { WebhookEventRelay } from '../src/webhook/webhook-event.relay.js';
+import { waitingJobsOf } from '../src/webhook/webhook-event.queue.js';
 import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../src/webhook/webhook.constants.js';
 import { projectId } from './support/events.js';
-import { startApp, type TestApp } from './support/app.js';
+import { REDIS_URL, startApp, uniqueName, type TestApp } from './support/app.js';
+import { removeKeysUnder } from './support/redis-keys.js';
 
 /** Ids of the events the jobs of `queue` not yet started carry (event jobs or handler jobs). */
 async function queuedEventIds(queue: Queue): Promise<string[]> {
@@ -19,12 +21,15 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
     t = undefined;
   });
 
-  /** A worker whose own consumers are paused, so that what is queued stays queued; and its relay. */
+  /** A worker whose queues are paused, so that what is queued stays queued; and its relay. */
   async function pausedWorker() {
     t = await startApp({ APP_ROLE: 'worker' });
     const events = t.app.get<Queue>(getQueueToken(WEBHOOK_QUEUE));
     const handlers = t.app.get<Queue>(getQueueToken(HANDLER_QUEUE));
-    await Promise.all([events.pause(true), handlers.pause(true)]);
+    // Paused in Redis (the queue's own prefix), not locally: a local pause makes Bull drop and reopen
+    // the blocking connection, and on a busy machine a command caught in that failed the test with
+    // "Connection is closed". New jobs go to the paused list, which the relay counts as waiting.
+    await Promise.all([events.pause(), handlers.pause()]);
     const relay = t.app.get(WebhookEventRelay);
     /**
      * A whole relay pass that began after this call. (`tick` returns the pass under way, if any,
@@ -124,5 +129,30 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
     await pass();
 
     expect((await queuedEventIds(events)).sort()).toEqual([eventId]);
+  });
+});
+
+describe('What the relay counts as waiting (real Redis)', () => {
+  const prefix = uniqueName('mhq');
+  const queue = new Bull('counted', REDIS_URL, { prefix });
+  afterAll(async () => {
+    await queue.close();
+    await removeKeysUnder(REDIS_URL, [prefix]);
+  });
+
+  it('counts jobs waiting for a worker and jobs held by a pause, not retries in their backoff', async () => {
+    await queue.isReady();
+    expect(await waitingJobsOf(queue, true)).toBe(0);
+    await queue.add({ n: 1 });
+    await queue.add({ n: 2 }, { delay: 60_000 });
+    expect(await waitingJobsOf(queue, true)).toBe(1);
+    await queue.pause();
+    await queue.add({ n: 3 });
+    expect(await queue.getJobCountByTypes(['paused'])).toBe(2);
+    expect(await waitingJobsOf(queue, true)).toBe(2);
+  });
+
+  it('refuses to count when Redis is not connected, so that the relay assumes a backlog', async () => {
+    await expect(waitingJobsOf(queue, false)).rejects.toThrow(/Redis is/);
   });
 });
