@@ -22,23 +22,40 @@ const BODY = JSON.stringify({
 /** Connections of the probe's pool: commits under way at once, at the most. */
 const CONNECTIONS = 16;
 
-/** How long one commit may take before it counts as failed; the open loop's own limit. */
-const COMMIT_TIMEOUT_MS = 10_000;
+/** How long a commit may take from when it was due before it counts as failed: the open loop's limit. */
+export const COMMIT_TIMEOUT_MS = 10_000;
 
 /**
- * The floor under a durable answer: Postgres alone, with no HTTP and no service. Sends `rate`
+ * A reference for a durable answer: Postgres alone, with no HTTP and no service. Sends `rate`
  * one-row INSERTs a second on a fixed schedule, each its own transaction (so each waits for its WAL
  * flush, as an intake batch does), and times each from when it was due, as `openLoop` times a request.
- * A commit slower than the schedule does not hold up the next: each takes a free connection of a pool.
+ * A slow commit holds up the next only once all the pool's connections are busy; a commit not done
+ * `timeoutMs` after it was due counts as failed (`ETIMEDOUT`), whatever it is waiting for.
  */
-export async function commitLoop(databaseUrl: string, rate: number, warmupSeconds: number, seconds: number): Promise<OpenLoopResult> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: CONNECTIONS, statement_timeout: COMMIT_TIMEOUT_MS });
+export async function commitLoop(
+  databaseUrl: string,
+  rate: number,
+  warmupSeconds: number,
+  seconds: number,
+  timeoutMs = COMMIT_TIMEOUT_MS,
+): Promise<OpenLoopResult> {
+  if (![rate, rate * warmupSeconds, rate * seconds].every(Number.isInteger)) {
+    throw new Error('commitLoop: rate, and rate times each duration, must be whole numbers');
+  }
+  // Idle connections stay open (`idleTimeoutMillis: 0`): every commit finds one logged in.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: CONNECTIONS, idleTimeoutMillis: 0 });
   pool.on('error', () => undefined);
+  const timers = new Set<NodeJS.Timeout>();
+  let stuck = false;
   try {
-    await pool.query(`CREATE TABLE IF NOT EXISTS ${COMMIT_PROBE_TABLE} (id bigserial PRIMARY KEY, body jsonb NOT NULL)`);
-    // Every connection opened before the schedule starts, so that a slow commit never waits for a login.
-    const clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => pool.connect()));
-    for (const client of clients) client.release();
+    // Autovacuum off for it: the probe's rows must not give Postgres work during the other targets' rounds.
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS ${COMMIT_PROBE_TABLE} (id bigserial PRIMARY KEY, body jsonb NOT NULL) WITH (autovacuum_enabled = false)`,
+    );
+    const opened = await Promise.allSettled(Array.from({ length: CONNECTIONS }, () => pool.connect()));
+    for (const result of opened) if (result.status === 'fulfilled') result.value.release();
+    const refused = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (refused) throw refused.reason;
 
     const total = rate * (warmupSeconds + seconds);
     const timedFrom = rate * warmupSeconds;
@@ -46,6 +63,11 @@ export async function commitLoop(databaseUrl: string, rate: number, warmupSecond
     const dueAt: number[] = [];
     let errors = 0;
     const failures: Record<string, number> = {};
+    const failed = (i: number, kind: string) => {
+      if (i < timedFrom) return;
+      errors++;
+      failures[kind] = (failures[kind] ?? 0) + 1;
+    };
     const start = performance.now();
     const pending: Array<Promise<void>> = [];
     for (let i = 0; i < total; i++) {
@@ -54,21 +76,30 @@ export async function commitLoop(databaseUrl: string, rate: number, warmupSecond
         await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
       }
       pending.push(
-        pool
-          .query({ name: 'mh_bench_commit_probe', text: `INSERT INTO ${COMMIT_PROBE_TABLE} (body) VALUES ($1)`, values: [BODY] })
-          .then(
-            () => {
-              if (i < timedFrom) return;
-              dueAt.push(Math.round((performance.timeOrigin + due) * 10) / 10);
-              latencies.push(Math.round((performance.now() - due) * 1000) / 1000);
-            },
-            (error: NodeJS.ErrnoException) => {
-              if (i < timedFrom) return;
-              errors++;
-              const kind = error.code ?? error.message;
-              failures[kind] = (failures[kind] ?? 0) + 1;
-            },
-          ),
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            stuck = true;
+            failed(i, 'ETIMEDOUT');
+            resolve();
+          }, due + timeoutMs - performance.now());
+          timers.add(timer);
+          const settle = (record: () => void) => {
+            if (!timers.delete(timer)) return; // timed out already
+            clearTimeout(timer);
+            record();
+            resolve();
+          };
+          pool.query({ name: 'mh_bench_commit_probe', text: `INSERT INTO ${COMMIT_PROBE_TABLE} (body) VALUES ($1)`, values: [BODY] }).then(
+            () =>
+              settle(() => {
+                if (i < timedFrom) return;
+                dueAt.push(Math.round((performance.timeOrigin + due) * 10) / 10);
+                latencies.push(Math.round((performance.now() - due) * 1000) / 1000);
+              }),
+            (error: NodeJS.ErrnoException) => settle(() => failed(i, error.code ?? error.message)),
+          );
+        }),
       );
     }
     await Promise.all(pending);
@@ -86,6 +117,9 @@ export async function commitLoop(databaseUrl: string, rate: number, warmupSecond
       dueAt,
     };
   } finally {
-    await pool.end();
+    for (const timer of timers) clearTimeout(timer);
+    // A commit that timed out may still hold its connection: ending the pool would wait for it.
+    if (stuck) void pool.end().catch(() => undefined);
+    else await pool.end();
   }
 }

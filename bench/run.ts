@@ -322,7 +322,7 @@ async function main(): Promise<void> {
     say();
     say(`Rounds alternate between the two targets and the commit probe; each round is a fresh client process that sends for ${OPEN_WARMUP_SECONDS} s ` +
       `untimed before its timed ${OPEN_SECONDS} s. Percentiles are over every timed request of a target's rounds together.`);
-    say(`The commit probe is the floor under a durable answer, with no HTTP and no service: one-row INSERTs into the service's ` +
+    say(`The commit probe is a reference for a durable answer, with no HTTP and no service: one-row INSERTs into the service's ` +
       `Postgres at the same rate, each its own transaction, timed from when each was due (\`bench/commit-loop.ts\`).`);
     // Every answer of the service waits for Postgres to flush its WAL to disk; the baseline's never does.
     const [{ dir }] = await admin<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
