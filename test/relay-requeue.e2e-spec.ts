@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bull';
 import Bull, { type Queue } from 'bull';
 import { WebhookEventRelay } from '../src/webhook/webhook-event.relay.js';
@@ -134,14 +134,18 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
 
 describe('What the relay counts as waiting (real Redis)', () => {
   const prefix = uniqueName('mhq');
-  const queue = new Bull('counted', REDIS_URL, { prefix });
+  let queue: Queue;
+  beforeAll(async () => {
+    queue = new Bull('counted', REDIS_URL, { prefix });
+    queue.on('error', () => undefined);
+    await queue.isReady();
+  });
   afterAll(async () => {
-    await queue.close();
+    await queue?.close();
     await removeKeysUnder(REDIS_URL, [prefix]);
   });
 
-  it('counts jobs waiting for a worker and jobs held by a pause, not retries in their backoff', async () => {
-    await queue.isReady();
+  it('counts jobs waiting for a worker and jobs held by a pause, not delayed ones (a retry in its backoff is one)', async () => {
     expect(await waitingJobsOf(queue, true)).toBe(0);
     await queue.add({ n: 1 });
     await queue.add({ n: 2 }, { delay: 60_000 });
@@ -150,9 +154,5 @@ describe('What the relay counts as waiting (real Redis)', () => {
     await queue.add({ n: 3 });
     expect(await queue.getJobCountByTypes(['paused'])).toBe(2);
     expect(await waitingJobsOf(queue, true)).toBe(2);
-  });
-
-  it('refuses to count when Redis is not connected, so that the relay assumes a backlog', async () => {
-    await expect(waitingJobsOf(queue, false)).rejects.toThrow(/Redis is/);
   });
 });
