@@ -1,6 +1,5 @@
 import pg from 'pg';
-import type { OpenLoopResult } from './load.js';
-import { quantile } from './load.js';
+import { quantile, untilDue, type OpenLoopResult } from './load.js';
 
 /** The table the probe writes, in the database it is given; created if missing. */
 export const COMMIT_PROBE_TABLE = 'bench_commit_probe';
@@ -72,9 +71,7 @@ export async function commitLoop(
     const pending: Array<Promise<void>> = [];
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / rate;
-      for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
-        await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
-      }
+      await untilDue(due);
       pending.push(
         new Promise<void>((resolve) => {
           const timer = setTimeout(() => {

@@ -83,6 +83,18 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/**
+ * Waits until `due` (`performance.now()` time), never less: a request sent before it is due would be
+ * timed short. (A timer can fire a little early by the clock: Node measures it from the start of the
+ * event loop's turn.) Every open-loop schedule of the bench paces itself with this, so that all its
+ * targets are offered load the same way.
+ */
+export async function untilDue(due: number): Promise<void> {
+  for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+  }
+}
+
 /** How long an open-loop request may wait for its answer: Magic Hour's own limit. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -122,11 +134,7 @@ export async function openLoop(
 
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
-    // Never early: a request sent before it is due would be timed short. (A timer can fire a little
-    // early by the clock: Node measures it from the start of the event loop's turn.)
-    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
-      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
-    }
+    await untilDue(due);
     const event = events[i % events.length];
     pending.push(
       new Promise<void>((resolve) => {
