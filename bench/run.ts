@@ -186,28 +186,26 @@ const lowerRounds = (service: Round[], baseline: Round[]) =>
 /** An open-loop round, with the machine's CPU time (and what the host stole of it) during the round. */
 type Round = OpenLoopResult & { cpuBefore: CpuTimes | null; cpuAfter: CpuTimes | null };
 
-/** One open-loop round against `url`, from a client process of its own (see `bench/open-loop.ts`). */
-async function latency(url: string): Promise<Round> {
+/**
+ * One open-loop round from a client process of its own: `script` (under `dist/bench/`) is given its
+ * target, then the rate, warm-up and timed seconds, and prints its `OpenLoopResult`.
+ */
+async function clientRound(script: string, target: string): Promise<Round> {
   const cpuBefore = cpuTimes();
   const { stdout } = await run(
     process.execPath,
-    ['dist/bench/open-loop.js', url, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
-    // Sending, plus the longest a request may wait (`bench/load.ts`), plus time to start and report.
+    [`dist/bench/${script}`, target, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
+    // Sending, plus the longest a request or commit may wait (`bench/load.ts`), plus time to start and report.
     { env: { ...process.env, BENCH_SECRET: SECRET }, maxBuffer: 64 * 1024 * 1024, timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000 },
   );
   return { ...(JSON.parse(stdout) as OpenLoopResult), cpuBefore, cpuAfter: cpuTimes() };
 }
 
-/** One round of the commit probe on `database`, from a process of its own (see `bench/commit-probe.ts`). */
-async function commitLatency(database: string): Promise<Round> {
-  const cpuBefore = cpuTimes();
-  const { stdout } = await run(
-    process.execPath,
-    ['dist/bench/commit-probe.js', `postgres://postgres@127.0.0.1:5432/${database}`, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
-    { maxBuffer: 64 * 1024 * 1024, timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000 },
-  );
-  return { ...(JSON.parse(stdout) as OpenLoopResult), cpuBefore, cpuAfter: cpuTimes() };
-}
+/** One open-loop round against `url` (see `bench/open-loop.ts`). */
+const latency = (url: string) => clientRound('open-loop.js', url);
+
+/** One round of the commit probe on `database` (see `bench/commit-probe.ts`). */
+const commitLatency = (database: string) => clientRound('commit-probe.js', `postgres://postgres@127.0.0.1:5432/${database}`);
 
 /** Waits until no event of `database` is left to process; `name` is for the error past `limitMs`. */
 async function waitProcessed(name: string, database: string, limitMs: number): Promise<void> {
