@@ -1,7 +1,7 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { ApiRateLimitModule } from './common/api-rate-limit.guard.js';
 import { AdminModule } from './admin/admin.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
@@ -12,7 +12,7 @@ import { EventsModule } from './events/events.module.js';
 import { HandlersModule } from './handlers/handlers.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsApiModule } from './jobs/jobs-api.module.js';
-import { createRootLogger, loggerParams } from './logging/log-options.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
@@ -20,20 +20,16 @@ import { WebhookModule } from './webhook/webhook.module.js';
 @Module({})
 export class AppModule {
   /**
+   * @param root the process's root pino logger (`createRootLogger`)
    * @param extraHandlers handler providers beyond those listed in `HandlersModule`
-   * @param logging `nestjs-pino`'s settings (`createApp` makes them); by default from the configuration
    */
-  static forRoot(
-    config: AppConfig,
-    extraHandlers: Provider[] = [],
-    logging: LoggerParams = loggerParams(createRootLogger(config)),
-  ): DynamicModule {
+  static forRoot(config: AppConfig, root: Logger, extraHandlers: Provider[] = []): DynamicModule {
     const api = runsApi(config);
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        LoggerModule.forRoot(logging),
+        LoggingModule.forRoot(root),
         MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
         HandlersModule.register(config, extraHandlers),

@@ -114,7 +114,7 @@ describe('Structured logs (real app, lines read from its log stream)', () => {
     expect(hookAnswer.headers['x-request-id']).toBe('hook-request-0001');
     expect(lines().find((line) => line.reqId === 'hook-request-0001')).toMatchObject({
       level: 'debug',
-      context: 'WebhookHttpHandler',
+      context: 'WebhookController',
       eventKey: `video.completed:${job}`,
       outcome: 'stored',
       status: 200,

@@ -52,6 +52,24 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     if (media === 'image') expect(found.details).toEqual({ imageCount: 1 });
   });
 
+  it('is an ordinary Nest route: helmet, the request id and the exception filter apply to it as to every route', async () => {
+    const stored = await deliver(eventBody('video.started', projectId()));
+    const refused = await deliver(eventBody('video.started', projectId()), signedHeaders('{}', TEST_SECRET));
+    for (const answer of [stored, refused]) {
+      // helmet's headers, as on GET /health
+      expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+      expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'Invalid webhook signature: signature does not match',
+    });
+  });
+
   it('stores and applies an event delivered twice in a row once', async () => {
     const id = projectId();
     const body = eventBody('video.completed', id);

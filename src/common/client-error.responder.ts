@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorBody } from './http-error.filter.js';
@@ -19,28 +20,27 @@ function refuse(response: ServerResponse, status: number, message: string): void
 }
 
 /**
+ * Express middleware, first in the chain: an HTTP/1.1 request without a `Host` header is answered with
+ * a JSON 400 (Node's own check, which answers with a bare status line, is turned off by
+ * `answerClientErrorsWithJson`).
+ */
+export function requireHostHeader(request: Request, response: Response, next: NextFunction): void {
+  if (request.httpVersion !== '1.1' || request.headers.host !== undefined) return next();
+  refuse(response, 400, 'HTTP/1.1 requests must carry a Host header');
+}
+
+/**
  * Answers the requests Node would otherwise refuse itself with a bare status line and no body:
  * - those its HTTP parser cannot read (malformed request lines or headers, headers over the size
  *   limit, conflicting lengths): a JSON 400, 408, 413 or 431, then the connection is closed;
- * - an HTTP/1.1 request without a `Host` header: a JSON 400 (Node's own check is turned off for it);
  * - an `Expect` header other than `100-continue`: a JSON 417.
- * Must be called after every `request` listener is in place. The raw packet of a bad request is
- * never logged: it may hold an `Authorization` header or a signature.
+ * It also leaves the `Host` check to `requireHostHeader`. The raw packet of a bad request is never
+ * logged: it may hold an `Authorization` header or a signature.
  */
 export function answerClientErrorsWithJson(server: Server): void {
   const logger = new Logger('HttpServer');
   // Node reads the option off the server at each request; it is only typed as a constructor option.
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
-  const listeners = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
-  server.removeAllListeners('request');
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
-      request.resume();
-      refuse(response, 400, 'HTTP/1.1 requests must carry a Host header');
-      return;
-    }
-    for (const listener of listeners) listener.call(server, request, response);
-  });
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
     request.resume();
     refuse(response, 417, 'Only Expect: 100-continue is supported');

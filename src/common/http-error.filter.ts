@@ -77,6 +77,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = errorBodyFor(exception, this.logger);
     if (response.headersSent) return;
+    // For the webhook's delivery log line, which is written once the answer is sent.
+    response.locals.errorMessage = body.message;
     response.status(body.statusCode).json(body);
   }
 }

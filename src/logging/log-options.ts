@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Params } from 'nestjs-pino';
+import type { Options as HttpLoggerOptions } from 'pino-http';
 import { hostname } from 'node:os';
 import { pino, stdTimeFunctions, type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app.config.js';
 import { SIGNATURE_HEADER } from '../webhook/webhook-signature.js';
-import { assignRequestId } from './request-id.js';
 
 /** What redacted values are replaced with. */
 export const REDACTED = '[Redacted]';
@@ -75,20 +74,18 @@ function levelOf(_request: IncomingMessage, response: ServerResponse, error?: Er
 }
 
 /**
- * `nestjs-pino`'s settings: the root logger, a request id on every REST request (see
- * `assignRequestId`), one line per request at info (warn for 4xx, error for 5xx) except polled paths,
- * and request-scoped lines that carry only the request id, not the whole request again.
+ * pino-http's settings for the REST routes: the request id `RequestIdMiddleware` gave the request, one
+ * line per request at info (warn for 4xx, error for 5xx) except polled paths, and request-scoped lines
+ * that carry only the request id, not the whole request again.
  */
-export function loggerParams(root: Logger): Params {
+export function httpLoggerOptions(root: Logger): HttpLoggerOptions {
   return {
-    pinoHttp: {
-      logger: root,
-      genReqId: assignRequestId,
-      customLogLevel: levelOf,
-      autoLogging: { ignore: (request) => UNLOGGED_PATHS.test(request.url ?? '') },
-      quietReqLogger: true,
-      customSuccessMessage: (request, response, ms) => `${request.method} ${request.url} ${response.statusCode} in ${ms} ms`,
-      customErrorMessage: (request, response) => `${request.method} ${request.url} ${response.statusCode}`,
-    },
+    logger: root,
+    genReqId: (request) => (request as IncomingMessage & { id?: string }).id ?? '',
+    customLogLevel: levelOf,
+    autoLogging: { ignore: (request) => UNLOGGED_PATHS.test(request.url ?? '') },
+    quietReqLogger: true,
+    customSuccessMessage: (request, response, ms) => `${request.method} ${request.url} ${response.statusCode} in ${ms} ms`,
+    customErrorMessage: (request, response) => `${request.method} ${request.url} ${response.statusCode}`,
   };
 }

@@ -1,14 +1,9 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import type { Request } from 'express';
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { deliveryTrace, type WebhookRequest } from './webhook-delivery.js';
+import { WebhookIntakeService } from './webhook-intake.service.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-signature.js';
-
-/** A webhook request after the guard: its raw body and whether its signature was checked. */
-export interface WebhookRequest extends Request {
-  body: Buffer;
-  /** `true` when the signature was verified; `false` when signing is off (no secret configured). */
-  webhookSigned?: boolean;
-}
 
 /** Headers as Node gives them: a string, or an array when the header came more than once. */
 export type RequestHeaders = Record<string, string | string[] | undefined>;
@@ -31,17 +26,33 @@ const single = (value: string | string[] | undefined): string | undefined | null
 /**
  * Lets a webhook through only when it is signed with one of the configured secrets and its timestamp
  * is within the tolerance. Runs on the raw bytes, before any JSON parsing. With no secret configured
- * (allowed outside production) it lets everything through and marks the request unsigned.
+ * (allowed outside production) it lets everything through and marks the request unsigned. A right
+ * signature outside the tolerance is recorded as a `stale` event (once per key, for an operator to
+ * replay) and refused with 401, as Magic Hour's documentation asks.
  */
 @Injectable()
 export class SignatureGuard implements CanActivate {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly logger = new Logger(SignatureGuard.name);
 
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<WebhookRequest>();
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly intake: WebhookIntakeService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<WebhookRequest>();
     if (!Buffer.isBuffer(request.body)) request.body = Buffer.alloc(0);
-    const check = this.check(request.headers, request.body);
-    if (check.stale) throw check.stale.refusal;
+    const check = this.check(request.headersDistinct, request.body);
+    if (check.stale) {
+      const trace = deliveryTrace(http.getResponse<Response>());
+      // Answered 401 either way; counted `stale` only when it was recorded, `rejected` when it could not be.
+      await this.intake.holdStale(request.body, check.stale.signedAt, trace).then(
+        () => (trace.outcome = 'stale'),
+        (error: unknown) => this.logger.error(`Could not record a stale webhook: ${(error as Error).message}`),
+      );
+      throw check.stale.refusal;
+    }
     request.webhookSigned = check.signed;
     return true;
   }

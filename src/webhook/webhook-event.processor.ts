@@ -1,6 +1,6 @@
 import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
-import { PinoLogger } from 'nestjs-pino';
+import { PinoLogger } from '../logging/pino-logger.js';
 import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
 import { HandlerRunner } from '../handlers/handler-runner.service.js';
 import type { AfterApply, AppliedEvent, ApplyResult } from '../jobs/job.repository.js';

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidWebhookError } from '../common/domain.errors.js';
+import type { DeliveryTrace } from './webhook-delivery.js';
+import { outcomeOf } from './webhook-outcome.js';
 import { WebhookEventParser, type ParsedEvent } from './webhook-event.parser.js';
 import type { IntakeStatus, NewWebhookEvent } from './webhook-event.repository.js';
 import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
@@ -15,15 +17,6 @@ export interface IntakeResult {
   ignored?: true;
 }
 
-/** What intake learnt of a delivery, for its metrics and log line; filled in as intake goes. */
-export interface IntakeTrace {
-  /** The event type as sent, once the body was read (`unknown` when it had none). */
-  type?: string;
-  eventKey?: string;
-  /** Why the body is not a valid event (quarantined, or refused when unsigned). */
-  problems?: readonly string[];
-}
-
 /**
  * Takes a webhook body, classifies it, and has it stored in the inbox and queued (grouped with
  * concurrent deliveries). An event is answered 2xx only once Postgres has it; Redis being away does
@@ -37,14 +30,13 @@ export class WebhookIntakeService {
   ) {}
 
   /**
-   * @param body the raw request body
+   * @param event the delivery's body as `WebhookEventPipe` classified it
    * @param signed whether its signature was verified; an unsigned invalid body is refused, not kept
-   * @param trace filled in with what the body turned out to be
+   * @param trace filled in with what the body turned out to be and the outcome
    * @throws InvalidWebhookError when the body is invalid and unsigned
    * @throws StorageUnavailableError when Postgres cannot store it
    */
-  async receive(body: Buffer, signed: boolean, trace?: IntakeTrace): Promise<IntakeResult> {
-    const event = await this.parser.parse(body);
+  async receive(event: ParsedEvent, signed: boolean, trace?: DeliveryTrace): Promise<IntakeResult> {
     if (trace) {
       trace.type = event.type;
       trace.eventKey = event.eventKey;
@@ -53,13 +45,11 @@ export class WebhookIntakeService {
     if (event.kind === 'invalid' && !signed) {
       throw new InvalidWebhookError(event.errors);
     }
-    const row = toRow(event);
-    const { duplicate } = await this.batcher.store(row);
-    // The delivery's log line (WebhookHttpHandler) says which it was, with the key and the reasons.
-    if (duplicate) return { received: true, duplicate: true };
-    if (event.kind === 'invalid') return { received: true, duplicate: false, quarantined: true };
-    if (event.kind === 'unknown') return { received: true, duplicate: false, ignored: true };
-    return { received: true, duplicate: false };
+    const { duplicate } = await this.batcher.store(toRow(event));
+    const result = answerFor(event, duplicate);
+    // The delivery's log line (WebhookDeliveryLogMiddleware) says which it was, with the key and the reasons.
+    if (trace) trace.outcome = outcomeOf(result);
+    return result;
   }
 
   /**
@@ -69,7 +59,7 @@ export class WebhookIntakeService {
    * answered 401 whatever happens here, as Magic Hour's documentation asks.
    * @throws StorageUnavailableError when Postgres cannot store it
    */
-  async holdStale(body: Buffer, signedAt: Date, trace?: IntakeTrace): Promise<void> {
+  async holdStale(body: Buffer, signedAt: Date, trace?: DeliveryTrace): Promise<void> {
     const event = await this.parser.parse(body);
     if (trace) {
       trace.type = event.type;
@@ -77,9 +67,15 @@ export class WebhookIntakeService {
     }
     const fresh = toRow(event);
     const row: NewWebhookEvent = { ...fresh, status: 'stale', stale: { releaseStatus: fresh.status, signedAt } };
-    // Logged by the webhook handler (outcome `stale`, with the event key and request id).
     await this.batcher.store(row);
   }
+}
+
+function answerFor(event: ParsedEvent, duplicate: boolean): IntakeResult {
+  if (duplicate) return { received: true, duplicate: true };
+  if (event.kind === 'invalid') return { received: true, duplicate: false, quarantined: true };
+  if (event.kind === 'unknown') return { received: true, duplicate: false, ignored: true };
+  return { received: true, duplicate: false };
 }
 
 /** The inbox row intake stores for a parsed body. */

@@ -1,5 +1,3 @@
-import type { IntakeResult } from './webhook-intake.service.js';
-
 /**
  * What became of one delivery to `POST /webhook`: the `outcome` of its metric and its log line.
  * `rejected` is a 4xx (signature, body, encoding, size), `stale` a 401 for an authentic delivery signed
@@ -10,7 +8,7 @@ export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored'
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** The outcome of a delivery that was answered 200. */
-export function outcomeOf(result: IntakeResult): WebhookOutcome {
+export function outcomeOf(result: { duplicate: boolean; quarantined?: true; ignored?: true }): WebhookOutcome {
   if (result.duplicate) return 'duplicate';
   if (result.quarantined) return 'quarantined';
   if (result.ignored) return 'ignored';

@@ -1,5 +1,8 @@
 import type { Media } from './magic-hour-event.types.js';
 
+/** The route Magic Hour posts to (`POST /webhook`), without its leading slash as Nest routes take it. */
+export const WEBHOOK_ROUTE = 'webhook';
+
 /** The Bull queue that carries stored events to the worker. */
 export const WEBHOOK_QUEUE = 'magic-hour-events';
 

@@ -3,20 +3,16 @@ import { JobsModule } from '../jobs/jobs.module.js';
 import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
 import { VideoEventService } from './media/video-event.service.js';
-import { SignatureGuard } from './signature.guard.js';
 import { HandlerRunProcessor } from './handler-run.processor.js';
-import { WebhookEventParser } from './webhook-event.parser.js';
 import { WebhookEventProcessor } from './webhook-event.processor.js';
 import { WebhookEventRelay } from './webhook-event.relay.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
-import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
-import { WebhookIntakeService } from './webhook-intake.service.js';
+import { WebhookIntakeModule } from './webhook-intake.module.js';
 import { WebhookQueueModule } from './webhook-queue.module.js';
-import { WebhookHttpHandler } from './webhook-http.handler.js';
 
 /** Which halves of the pipeline this process runs. */
 export interface WebhookModuleOptions {
-  /** Intake: `POST /webhook` (served by `WebhookHttpHandler`, see `app.setup.ts`). */
+  /** Intake: `POST /webhook` (`WebhookIntakeModule`). */
   api: boolean;
   /** Processing: the queue consumer, the media services and the relay. */
   worker: boolean;
@@ -27,9 +23,6 @@ export interface WebhookModuleOptions {
 export class WebhookModule {
   static register(options: WebhookModuleOptions): DynamicModule {
     const providers: Provider[] = [WebhookEventRepository];
-    if (options.api) {
-      providers.push(WebhookEventParser, WebhookIntakeBatcher, WebhookIntakeService, SignatureGuard, WebhookHttpHandler);
-    }
     if (options.worker) {
       providers.push(
         VideoEventService,
@@ -42,7 +35,7 @@ export class WebhookModule {
     }
     return {
       module: WebhookModule,
-      imports: [WebhookQueueModule, JobsModule],
+      imports: [WebhookQueueModule, JobsModule, ...(options.api ? [WebhookIntakeModule] : [])],
       providers,
     };
   }

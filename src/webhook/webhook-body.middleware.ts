@@ -1,0 +1,44 @@
+import { BadRequestException, Inject, Injectable, type NestMiddleware, UnsupportedMediaTypeException } from '@nestjs/common';
+import { raw, type NextFunction, type Request, type Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+
+/**
+ * Whether a request's `Content-Type` lets its body be read as a webhook: JSON (`application/json` or
+ * `application/*+json`) in UTF-8, or none at all. Magic Hour sends `application/json`.
+ */
+export function acceptsContentType(value: string | undefined): boolean {
+  if (value === undefined || value === 'application/json') return true;
+  const [mediaType, ...parameters] = value.split(';');
+  const type = mediaType.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type)) return false;
+  return parameters.every((parameter) => {
+    const [name, value = ''] = parameter.split('=', 2);
+    return name.trim().toLowerCase() !== 'charset' || /^"?utf-8"?$/i.test(value.trim());
+  });
+}
+
+/**
+ * Reads a webhook's body as the raw bytes the signature covers (`request.body` is a Buffer), with
+ * Express's own raw parser: over `WEBHOOK_BODY_LIMIT_BYTES` is a 413 as soon as the length says so,
+ * a compressed body is a 415 (the signature covers the bytes as sent). A body that declares a type
+ * other than JSON is refused with 415 before it is read.
+ */
+@Injectable()
+export class WebhookBodyMiddleware implements NestMiddleware {
+  private readonly parse: (request: Request, response: Response, next: NextFunction) => void;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.parse = raw({ type: () => true, limit: config.webhookBodyLimitBytes, inflate: false });
+  }
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    const contentTypes = request.headersDistinct['content-type'];
+    if (contentTypes !== undefined && contentTypes.length > 1) {
+      throw new BadRequestException('Content-Type header sent more than once');
+    }
+    if (!acceptsContentType(contentTypes?.[0])) {
+      throw new UnsupportedMediaTypeException('Unsupported content type: send application/json');
+    }
+    this.parse(request, response, next);
+  }
+}

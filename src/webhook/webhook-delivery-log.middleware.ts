@@ -1,0 +1,52 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { performance } from 'node:perf_hooks';
+import { PinoLogger } from '../logging/pino-logger.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { deliveryTrace } from './webhook-delivery.js';
+import { OUTCOME_LOG_LEVEL, type WebhookOutcome } from './webhook-outcome.js';
+
+/**
+ * One metric and one log line per delivery to `POST /webhook`, once it is answered: at debug when stored
+ * or a duplicate (the default level writes nothing on the hot path), info when ignored, warn when
+ * quarantined, refused or not stored, error on a 500. The line carries the request id (bound by
+ * `RequestIdMiddleware`), the event key and the outcome; nothing is serialised for a line not written.
+ */
+@Injectable()
+export class WebhookDeliveryLogMiddleware implements NestMiddleware {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly log: PinoLogger,
+  ) {
+    log.setContext('WebhookController');
+  }
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    const started = performance.now();
+    response.once('finish', () => this.record(request, response, started));
+    next();
+  }
+
+  private record(request: Request, response: Response, started: number): void {
+    const status = response.statusCode;
+    const trace = deliveryTrace(response);
+    const outcome: WebhookOutcome = trace.outcome ?? (status >= 500 ? 'error' : 'rejected');
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.recordWebhook(trace.type, outcome, seconds);
+    const level = status === 500 ? 'error' : OUTCOME_LOG_LEVEL[outcome];
+    if (!this.log.logger.isLevelEnabled(level)) return;
+    const refusal = response.locals.errorMessage as string | string[] | undefined;
+    this.log[level](
+      {
+        reqId: (request as Request & { id?: string }).id,
+        eventKey: trace.eventKey,
+        outcome,
+        status,
+        responseTime: Math.round(seconds * 1000),
+        ...(status === 200 ? {} : { remoteAddress: request.ip }),
+        ...(trace.problems ? { problems: trace.problems } : {}),
+      },
+      status === 200 ? `Webhook ${outcome}` : `Webhook ${outcome} (${status}): ${String(refusal)}`,
+    );
+  }
+}
