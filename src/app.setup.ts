@@ -23,7 +23,7 @@ export interface CreateAppOptions {
 /**
  * Builds the application for a configuration: sets up pino as the logger, prepares the database
  * (creates it if missing, runs migrations), then wires security headers, the docs (API role) and
- * validation. Used by `server.ts` and by the tests, so they run what production runs; `server.ts` adds the
+ * validation. Used by `main.ts` and by the tests, so they run what production runs; `main.ts` adds the
  * graceful stop on SIGTERM (`GracefulShutdown`).
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {

@@ -46,7 +46,7 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
   );
 }
 
-/** Starts the whole app as `server.ts` does (database created and migrated) and listens on a free port. */
+/** Starts the whole app as `main.ts` does (database created and migrated) and listens on a free port. */
 export async function startApp(
   env: Record<string, string> = {},
   config: AppConfig = testConfig(env),
