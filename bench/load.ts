@@ -29,7 +29,12 @@ export function presign(count: number, secret: string): SignedEvent[] {
 /** What one load run measured. */
 export interface LoadResult {
   requests: number;
+  /** Answers per second, whatever their status. */
   rps: number;
+  /** Answers with a 2xx status. */
+  ok: number;
+  /** How long the timed part lasted. */
+  seconds: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -60,6 +65,8 @@ export async function closedLoop(url: string, events: SignedEvent[], connections
   return {
     requests: result.requests.total,
     rps: result.requests.average,
+    ok: result['2xx'],
+    seconds: result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
@@ -69,12 +76,10 @@ export async function closedLoop(url: string, events: SignedEvent[], connections
 
 /**
  * What one open-loop run measured, with the latency of every timed request (ms, in the order answered)
- * and when it was due (epoch ms, `performance.timeOrigin` based, in the same order), and what went
- * wrong: each non-2xx status and each connection error's code, with how many times.
+ * and what went wrong: each non-2xx status and each connection error's code, with how many times.
  */
 export interface OpenLoopResult extends LoadResult {
   latencies: number[];
-  dueAt: number[];
   failures: Record<string, number>;
 }
 
@@ -86,10 +91,9 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 /**
  * Waits until `due` (`performance.now()` time), never less: a request sent before it is due would be
  * timed short. (A timer can fire a little early by the clock: Node measures it from the start of the
- * event loop's turn.) Every open-loop schedule of the bench paces itself with this, so that all its
- * targets are offered load the same way.
+ * event loop's turn.)
  */
-export async function untilDue(due: number): Promise<void> {
+async function untilDue(due: number): Promise<void> {
   for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
     await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
   }
@@ -123,7 +127,6 @@ export async function openLoop(
   const total = rate * (warmupSeconds + seconds);
   const timedFrom = rate * warmupSeconds;
   const latencies = new Float64Array(total - timedFrom);
-  const dueAt = new Float64Array(total - timedFrom);
   let timed = 0;
   let non2xx = 0;
   let errors = 0;
@@ -145,7 +148,6 @@ export async function openLoop(
             res.resume();
             res.on('end', () => {
               if (i >= timedFrom) {
-                dueAt[timed] = performance.timeOrigin + due;
                 latencies[timed++] = performance.now() - due;
                 if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) {
                   non2xx++;
@@ -173,17 +175,17 @@ export async function openLoop(
   const elapsed = (performance.now() - start) / 1000 - warmupSeconds;
   agent.destroy();
   const answered = Array.from(latencies.subarray(0, timed), (ms) => Math.round(ms * 1000) / 1000);
-  const due = Array.from(dueAt.subarray(0, timed), (ms) => Math.round(ms * 10) / 10);
   const sorted = latencies.subarray(0, timed).sort();
   return {
     requests: timed,
     rps: timed / elapsed,
+    ok: timed - non2xx,
+    seconds: elapsed,
     p50: quantile(sorted, 0.5),
     p99: quantile(sorted, 0.99),
     non2xx,
     errors,
     failures,
     latencies: answered,
-    dueAt: due,
   };
 }
