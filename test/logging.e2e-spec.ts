@@ -135,7 +135,7 @@ describe('Structured logs (real app, lines read from its log stream)', () => {
   });
 
   it("carries the event key and the job id in the worker's lines and in a handler's own lines", () => {
-    expect(lines().find((line) => line.context === 'WebhookEventProcessor' && line.eventKey === `video.completed:${job}`)).toMatchObject({
+    expect(lines().find((line) => line.context === 'EventProcessingService' && line.eventKey === `video.completed:${job}`)).toMatchObject({
       level: 'debug',
       jobId: job,
       eventId: expect.stringMatching(UUID),
