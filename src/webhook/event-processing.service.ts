@@ -38,13 +38,23 @@ export interface FailedEvent {
   error: Error;
 }
 
-/** Thrown when some events of a batch failed, after each was recorded on its event. */
+/** An event that can never be applied to a job (a type or media nothing processes): retrying cannot help. */
+export class UnprocessableEventError extends Error {
+  override readonly name = 'UnprocessableEventError';
+}
+
+/**
+ * Thrown when some events of a batch failed, after each was recorded on its event. `retryable` is
+ * false when no later attempt can apply any of them: this attempt was the last, or every failure is
+ * an `UnprocessableEventError`.
+ */
 export class EventsFailedError extends Error {
   override readonly name = 'EventsFailedError';
 
   constructor(
     readonly failed: readonly FailedEvent[],
     total: number,
+    readonly retryable: boolean,
   ) {
     super(`${failed.length} of ${total} event(s) failed; first: ${failed[0].error.message}`);
   }
@@ -125,8 +135,10 @@ export class EventProcessingService {
     if (failed.length === 0) return summary;
 
     const mediaOf = new Map(batch.map((event) => [event.eventId, event.media]));
-    const final = attempt.final;
+    let retryable = false;
     for (const { eventId, error } of failed) {
+      const final = attempt.final || error instanceof UnprocessableEventError;
+      retryable ||= !final;
       const media = mediaOf.get(eventId);
       if (media) this.metrics.recordProcessingFailure(media);
       // The batch is thrown whether or not this record is written; the next attempt records again.
@@ -136,14 +148,14 @@ export class EventProcessingService {
         `Event ${stored?.eventKey ?? eventId} failed (attempt ${attempt.number}${final ? ', last' : ''}): ${error.message}`,
       );
     }
-    throw new EventsFailedError(failed, batch.length);
+    throw new EventsFailedError(failed, batch.length, retryable);
   }
 
   /** One media's events of a batch: in one transaction, or, should it fail, one transaction each. */
   private async applyMedia(media: Media, eventIds: readonly string[]): Promise<MediaOutcome> {
     const mapper = this.mappers.get(media);
     if (!mapper) {
-      const error = new Error(`No service processes ${media} events`);
+      const error = new UnprocessableEventError(`No service processes ${media} events`);
       return { applied: [], withHandlers: [], skipped: 0, failed: eventIds.map((eventId) => ({ eventId, error })) };
     }
     try {
@@ -180,7 +192,7 @@ export class EventProcessingService {
       if (events.length === 0) return { applied: [], withHandlers: [] };
       const known = events.map((event) => {
         if (!isKnownEventType(event.type)) {
-          throw new Error(`Event ${event.id} has type ${event.type}, which cannot be applied to a job`);
+          throw new UnprocessableEventError(`Event ${event.id} has type ${event.type}, which cannot be applied to a job`);
         }
         return { ...event, action: actionOf(event.type) };
       });

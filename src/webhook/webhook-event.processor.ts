@@ -1,13 +1,14 @@
 import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
-import { EventProcessingService, type ProcessSummary } from './event-processing.service.js';
+import { EventProcessingService, EventsFailedError, type ProcessSummary } from './event-processing.service.js';
 import { WEBHOOK_QUEUE, WORKER_CONCURRENCY, type WebhookJobData } from './webhook.constants.js';
 
 /**
  * The event queue's one consumer, a thin adapter: it hands each job's events to
  * `EventProcessingService` and rethrows what fails, so that Bull retries the job with backoff (on a
- * retry the events already processed are skipped, so only the failed ones run again).
+ * retry the events already processed are skipped, so only the failed ones run again). A job whose
+ * failures no retry can mend is discarded, so Bull fails it at once.
  */
 @Processor(WEBHOOK_QUEUE)
 export class WebhookEventProcessor {
@@ -24,6 +25,11 @@ export class WebhookEventProcessor {
 
   private async run(job: Job<WebhookJobData>): Promise<ProcessSummary> {
     const number = job.attemptsMade + 1;
-    return this.processing.process(job.data.events, { number, final: number >= (job.opts.attempts ?? 1) });
+    try {
+      return await this.processing.process(job.data.events, { number, final: number >= (job.opts.attempts ?? 1) });
+    } catch (error) {
+      if (error instanceof EventsFailedError && !error.retryable) await job.discard();
+      throw error;
+    }
   }
 }
