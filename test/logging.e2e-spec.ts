@@ -47,7 +47,6 @@ describe('Structured logs (real app, lines read from its log stream)', () => {
   let refusedAnswer: request.Response;
 
   beforeAll(async () => {
-    // nestjs-pino keeps one root logger per process (per test file here): this file's only app makes it.
     t = await startApp({ LOG_LEVEL: 'debug' }, undefined, {
       handlers: [ChattyHandler],
       logDestination: { write: (line: string) => void written.push(line) },
@@ -135,7 +134,7 @@ describe('Structured logs (real app, lines read from its log stream)', () => {
   });
 
   it("carries the event key and the job id in the worker's lines and in a handler's own lines", () => {
-    expect(lines().find((line) => line.context === 'WebhookEventProcessor' && line.eventKey === `video.completed:${job}`)).toMatchObject({
+    expect(lines().find((line) => line.context === 'EventProcessingService' && line.eventKey === `video.completed:${job}`)).toMatchObject({
       level: 'debug',
       jobId: job,
       eventId: expect.stringMatching(UUID),

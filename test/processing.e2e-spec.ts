@@ -97,6 +97,37 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     expect((await queue.getJob(missing))?.attemptsMade).toBe(0);
   });
 
+  it('fails an event no attempt can apply at once, without retrying its job', async () => {
+    const id = projectId();
+    // A type outside the nine: intake would store it `ignored`, so only a direct row can queue it.
+    const eventId = await storeEvent('video.paused', { id });
+    const job = await queue.add({ events: [{ eventId, media: 'video' }] }, { jobId: `${eventId}-unknown`, attempts: 3 });
+
+    await expect(job.finished()).rejects.toThrow(/1 of 1 event\(s\) failed; first: .*video\.paused/);
+    const failed = await queue.getJob(job.id);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(await failed?.getState()).toBe('failed');
+    const [row] = await t.db.query(`SELECT status, attempts, last_error FROM webhook_events WHERE id = $1`, [eventId]);
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('cannot be applied') });
+    expect(await t.db.query(`SELECT 1 FROM jobs WHERE id = $1`, [id])).toEqual([]);
+  });
+
+  it('still retries a job whose batch mixes an unappliable event with one that may succeed later', async () => {
+    const unknown = await storeEvent('image.paused', { id: projectId() });
+    const flaky = await storeEvent('image.completed', { id: projectId(), credits_charged: 'many' });
+    const job = await queue.add(
+      { events: [{ eventId: unknown, media: 'image' }, { eventId: flaky, media: 'image' }] },
+      { jobId: `${unknown}-mixed`, attempts: 2, backoff: { type: 'fixed', delay: 100 } },
+    );
+    await eventually(async () => (await job.getState()) === 'failed' || null);
+    expect((await queue.getJob(job.id))?.attemptsMade).toBe(2);
+    const rows = await t.db.query(`SELECT id, status, attempts FROM webhook_events WHERE id = ANY($1::uuid[])`, [[unknown, flaky]]);
+    const byId = new Map(rows.map((row: { id: string }) => [row.id, row]));
+    // Failed for good on the first attempt, the unappliable event is tried again with its batch (and fails again).
+    expect(byId.get(unknown)).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(byId.get(flaky)).toMatchObject({ status: 'failed', attempts: 2 });
+  });
+
   it('applies a batch in one go, isolates a bad event, and retries only that one', async () => {
     const good = [projectId(), projectId(), projectId()];
     const bad = projectId();

@@ -5,7 +5,7 @@ import { PinoLogger } from '../logging/pino-logger.js';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
-import type { EventRow } from '../jobs/job.repository.js';
+import type { EventRow } from '../webhook/webhook-event.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { actionOf, isKnownEventType } from '../webhook/magic-hour-event.types.js';

@@ -1,42 +1,9 @@
-import { asError } from '../common/domain.errors.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import {
-  actionOf,
-  isKnownEventType,
-  type EventStatus,
-  type JobStatus,
-  type MagicHourEventType,
-  type Media,
-} from '../webhook/magic-hour-event.types.js';
+import type { EventStatus, JobStatus, Media } from '../webhook/magic-hour-event.types.js';
 import { JobEntity } from './job.entity.js';
-import { applyEvent, type JobSnapshot, type JobState } from './job-transition.js';
-
-/** What became of applying a batch of events. */
-export interface ApplyResult {
-  /** Events applied now. */
-  applied: number;
-  /** Events already processed (or not stored): nothing to do. */
-  skipped: number;
-  /** Events that could not be applied, with why; the rest of the batch was applied without them. */
-  failed: Array<{ eventId: string; error: Error }>;
-}
-
-/** An event that a transaction applied to its job. */
-export interface AppliedEvent {
-  id: string;
-  type: string;
-  media: Media;
-  projectId: string;
-  receivedAt: Date;
-}
-
-/**
- * Runs inside the transaction that applied events, with the events it applied, so that what must
- * follow an applied event (its handler runs) is committed with it or not at all.
- */
-export type AfterApply = (manager: EntityManager, applied: readonly AppliedEvent[]) => Promise<void>;
+import type { JobState } from './job-transition.js';
 
 /** One entry of a job's event history. */
 export interface JobEventRecord {
@@ -55,14 +22,12 @@ export interface JobListQuery {
   after?: { createdAt: Date; id: string };
 }
 
-/** A stored event as the worker reads it to apply it, or to run its handlers. */
-export interface EventRow {
+/** A job as its first event creates it, before any event is applied to it. */
+export interface NewJob {
   id: string;
-  type: string;
   media: Media;
-  project_id: string;
-  payload: unknown;
-  received_at: Date;
+  /** The job's provisional `created_at`, until a payload says when Magic Hour created it. */
+  createdAt: Date;
 }
 
 interface JobRow {
@@ -98,138 +63,58 @@ const toState = (row: JobRow): JobState => ({
   erroredAt: row.errored_at,
 });
 
-/** The `jobs` table: applying events to it, and reading it with its event history. */
+/** The `jobs` table: creating, locking and writing jobs for the worker, and reading them with their event history. */
 @Injectable()
 export class JobRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Applies stored events to their jobs and marks them processed, all in one transaction. Should that
-   * fail, each event is tried in a transaction of its own, so one bad event cannot hold back the rest.
-   * Events already processed, or not stored, are skipped: applying an event twice changes nothing.
-   *
-   * @param toSnapshot reads an event's payload into what it says about its job (per media)
+   * Creates the jobs not stored yet (status `rendering`, to be overwritten by the caller) and locks
+   * every one of them, in id order so that concurrent transactions cannot deadlock. Runs inside the
+   * caller's transaction. Returns each job's state by id: `null` for a job created now, which its
+   * first event then describes in full.
    */
-  async applyEvents(
-    eventIds: readonly string[],
-    toSnapshot: (payload: unknown) => JobSnapshot,
-    afterApply?: AfterApply,
-  ): Promise<ApplyResult> {
-    try {
-      const applied = await this.applyInTransaction(eventIds, toSnapshot, afterApply);
-      return { applied, skipped: eventIds.length - applied, failed: [] };
-    } catch (error) {
-      if (eventIds.length === 1) return { applied: 0, skipped: 0, failed: [{ eventId: eventIds[0], error: asError(error) }] };
-    }
-    const result: ApplyResult = { applied: 0, skipped: 0, failed: [] };
-    for (const eventId of eventIds) {
-      try {
-        const applied = await this.applyInTransaction([eventId], toSnapshot, afterApply);
-        result.applied += applied;
-        result.skipped += 1 - applied;
-      } catch (error) {
-        result.failed.push({ eventId, error: asError(error) });
-      }
-    }
-    return result;
+  async createOrLock(manager: EntityManager, jobs: readonly NewJob[]): Promise<Map<string, JobState | null>> {
+    const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rows: JobRow[] = await manager.query(
+      `INSERT INTO jobs (id, media, status, created_at, updated_at)
+       SELECT id, media, 'rendering', created_at, created_at
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS incoming(id, media, created_at)
+       ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+       RETURNING *, (xmax = 0) AS inserted`,
+      [sorted.map((job) => job.id), sorted.map((job) => job.media), sorted.map((job) => job.createdAt)],
+    );
+    return new Map(rows.map((row) => [row.id, row.inserted ? null : toState(row)]));
   }
 
-  /**
-   * One transaction: lock the events still to process (in id order), create or lock their jobs (in id
-   * order, so concurrent batches cannot deadlock), apply each job's events in arrival order, write the
-   * jobs and mark the events processed. Returns how many events it applied.
-   */
-  private applyInTransaction(
-    eventIds: readonly string[],
-    toSnapshot: (payload: unknown) => JobSnapshot,
-    afterApply?: AfterApply,
-  ): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const events: EventRow[] = await manager.query(
-        `SELECT id, type, media, project_id, payload, received_at FROM webhook_events
-          WHERE id = ANY($1::uuid[])
-            AND (status = 'received' OR (status = 'failed' AND processed_at IS NULL))
-          ORDER BY id FOR UPDATE`,
-        [eventIds],
-      );
-      if (events.length === 0) return 0;
-      for (const event of events) {
-        if (!isKnownEventType(event.type)) {
-          throw new Error(`Event ${event.id} has type ${event.type}, which cannot be applied to a job`);
-        }
-      }
-      events.sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || a.id.localeCompare(b.id));
-
-      // A new job starts from its first event; an existing one is locked as it is.
-      const firstEventOf = new Map<string, EventRow>();
-      for (const event of events) if (!firstEventOf.has(event.project_id)) firstEventOf.set(event.project_id, event);
-      const jobIds = [...firstEventOf.keys()].sort();
-      const rows: JobRow[] = await manager.query(
-        `INSERT INTO jobs (id, media, status, created_at, updated_at)
-         SELECT id, media, 'rendering', created_at, created_at
-           FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS incoming(id, media, created_at)
-         ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
-         RETURNING *, (xmax = 0) AS inserted`,
-        [jobIds, jobIds.map((id) => firstEventOf.get(id)!.media), jobIds.map((id) => firstEventOf.get(id)!.received_at)],
-      );
-      const jobs = new Map<string, JobState | null>(rows.map((row) => [row.id, row.inserted ? null : toState(row)]));
-
-      for (const event of events) {
-        const next = applyEvent(
-          jobs.get(event.project_id) ?? null,
-          { projectId: event.project_id, media: event.media, action: actionOf(event.type as MagicHourEventType), receivedAt: event.received_at },
-          toSnapshot(event.payload),
-        );
-        jobs.set(event.project_id, next);
-      }
-
-      const updated = [...jobs.values()].filter((job): job is JobState => job !== null);
-      await manager.query(
-        `UPDATE jobs AS job SET
-           project_type = u.project_type, name = u.name, status = u.status, downloads = u.downloads::jsonb,
-           error = u.error::jsonb, credits_charged = u.credits_charged, details = u.details::jsonb,
-           created_at = u.created_at, started_at = u.started_at, completed_at = u.completed_at,
-           errored_at = u.errored_at, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-                     $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
-           AS u(id, project_type, name, status, downloads, error, credits_charged, details,
-                created_at, started_at, completed_at, errored_at)
-         WHERE job.id = u.id`,
-        [
-          updated.map((job) => job.id),
-          updated.map((job) => job.projectType),
-          updated.map((job) => job.name),
-          updated.map((job) => job.status),
-          updated.map((job) => JSON.stringify(job.downloads)),
-          updated.map((job) => (job.error === null ? null : JSON.stringify(job.error))),
-          updated.map((job) => job.creditsCharged),
-          updated.map((job) => JSON.stringify(job.details)),
-          updated.map((job) => job.createdAt),
-          updated.map((job) => job.startedAt),
-          updated.map((job) => job.completedAt),
-          updated.map((job) => job.erroredAt),
-        ],
-      );
-      await manager.query(
-        `UPDATE webhook_events
-            SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL
-          WHERE id = ANY($1::uuid[])`,
-        [events.map((event) => event.id)],
-      );
-      if (afterApply) {
-        await afterApply(
-          manager,
-          events.map((event) => ({
-            id: event.id,
-            type: event.type,
-            media: event.media,
-            projectId: event.project_id,
-            receivedAt: event.received_at,
-          })),
-        );
-      }
-      return events.length;
-    });
+  /** Writes jobs' states (rows locked by `createOrLock` in the same transaction), in one statement. */
+  async saveStates(manager: EntityManager, jobs: readonly JobState[]): Promise<void> {
+    await manager.query(
+      `UPDATE jobs AS job SET
+         project_type = u.project_type, name = u.name, status = u.status, downloads = u.downloads::jsonb,
+         error = u.error::jsonb, credits_charged = u.credits_charged, details = u.details::jsonb,
+         created_at = u.created_at, started_at = u.started_at, completed_at = u.completed_at,
+         errored_at = u.errored_at, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                   $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+         AS u(id, project_type, name, status, downloads, error, credits_charged, details,
+              created_at, started_at, completed_at, errored_at)
+       WHERE job.id = u.id`,
+      [
+        jobs.map((job) => job.id),
+        jobs.map((job) => job.projectType),
+        jobs.map((job) => job.name),
+        jobs.map((job) => job.status),
+        jobs.map((job) => JSON.stringify(job.downloads)),
+        jobs.map((job) => (job.error === null ? null : JSON.stringify(job.error))),
+        jobs.map((job) => job.creditsCharged),
+        jobs.map((job) => JSON.stringify(job.details)),
+        jobs.map((job) => job.createdAt),
+        jobs.map((job) => job.startedAt),
+        jobs.map((job) => job.completedAt),
+        jobs.map((job) => job.erroredAt),
+      ],
+    );
   }
 
   /** One job, or `null`. */

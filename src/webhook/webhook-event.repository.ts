@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { updateReturning } from '../database/update-returning.js';
 import type { EventStatus, Media } from './magic-hour-event.types.js';
@@ -22,6 +22,16 @@ export interface NewWebhookEvent {
   lastError: string | null;
   /** For a `stale` event only: what it becomes when released, and when it was signed. */
   stale?: { releaseStatus: IntakeStatus; signedAt: Date };
+}
+
+/** A stored event as the worker reads it to apply it, or to run its handlers. */
+export interface EventRow {
+  id: string;
+  type: string;
+  media: Media;
+  project_id: string;
+  payload: unknown;
+  received_at: Date;
 }
 
 /** A stored event that a delivery of the same key, with a different body, disagreed with. */
@@ -79,7 +89,10 @@ const INSERT_EVENTS = new PreparedStatement<{ id: string; event_key: string }>(
    RETURNING id, event_key`,
 );
 
-/** Inbox writes and the relay's reads, in SQL where `ON CONFLICT` and batching need it. */
+/**
+ * The `webhook_events` table: intake's writes, the worker's locks and marks, and the relay's reads, in
+ * SQL where `ON CONFLICT`, locking and batching need it.
+ */
 @Injectable()
 export class WebhookEventRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -247,6 +260,31 @@ export class WebhookEventRepository {
       `UPDATE webhook_events SET status = 'processed', last_error = NULL
         WHERE id = $1 AND status = 'failed' AND processed_at IS NOT NULL`,
       [eventId],
+    );
+  }
+
+  /**
+   * Locks, in id order, the events among `eventIds` that are still to be applied to their jobs:
+   * `received`, or `failed` before they were ever applied. Processed ones, and ids not stored, are
+   * left out, so applying an event twice changes nothing. Runs inside the caller's transaction.
+   */
+  lockUnapplied(manager: EntityManager, eventIds: readonly string[]): Promise<EventRow[]> {
+    return manager.query(
+      `SELECT id, type, media, project_id, payload, received_at FROM webhook_events
+        WHERE id = ANY($1::uuid[])
+          AND (status = 'received' OR (status = 'failed' AND processed_at IS NULL))
+        ORDER BY id FOR UPDATE`,
+      [eventIds],
+    );
+  }
+
+  /** Marks events applied to their jobs `processed`, counting the attempt; inside the transaction that applied them. */
+  async markProcessed(manager: EntityManager, eventIds: readonly string[]): Promise<void> {
+    await manager.query(
+      `UPDATE webhook_events
+          SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL
+        WHERE id = ANY($1::uuid[])`,
+      [eventIds],
     );
   }
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { EventProcessingService } from './event-processing.service.js';
 import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
 import { VideoEventService } from './media/video-event.service.js';
@@ -28,6 +29,7 @@ export class WebhookModule {
         VideoEventService,
         ImageEventService,
         AudioEventService,
+        EventProcessingService,
         WebhookEventProcessor,
         HandlerRunProcessor,
         WebhookEventRelay,

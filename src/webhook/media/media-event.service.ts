@@ -1,5 +1,4 @@
 import type { JobDetails } from '../../jobs/job.entity.js';
-import type { AfterApply, ApplyResult, JobRepository } from '../../jobs/job.repository.js';
 import type { JobSnapshot } from '../../jobs/job-transition.js';
 import type { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../dto/project-payload.dto.js';
 import type { Media } from '../magic-hour-event.types.js';
@@ -17,28 +16,22 @@ export function definedEntries(values: MediaDetails): JobDetails {
   );
 }
 
-/** A service that applies one media's events to jobs. */
-export interface MediaEventHandler {
-  /** The media this service processes. */
+/** Reads one media's stored payloads into what they say about their jobs; no I/O, no state. */
+export interface MediaEventMapper {
+  /** The media whose events this mapper reads. */
   readonly media: Media;
-  /** Applies stored events of this media to their jobs, each once, in as few transactions as it can. */
-  process(eventIds: readonly string[], afterApply?: AfterApply): Promise<ApplyResult>;
+  /** What a stored payload of this media says about its job. */
+  snapshot(payload: StoredPayload<ProjectPayloadDto>): JobSnapshot;
 }
 
 /**
- * What every media's event service does: read a payload into a job snapshot and apply it. A subclass
- * adds what only its media has (`details`).
+ * What every media's event service does: read a payload into a job snapshot. A subclass adds what
+ * only its media has (`details`). Applying the snapshot is `EventProcessingService`'s work.
  */
 export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayloadDto | AudioPayloadDto>
-  implements MediaEventHandler
+  implements MediaEventMapper
 {
   abstract readonly media: Media;
-
-  protected constructor(private readonly jobs: JobRepository) {}
-
-  process(eventIds: readonly string[], afterApply?: AfterApply): Promise<ApplyResult> {
-    return this.jobs.applyEvents(eventIds, (payload) => this.snapshot(payload as StoredPayload<T>), afterApply);
-  }
 
   /** What a payload of this media says about its job. */
   snapshot(payload: StoredPayload<T>): JobSnapshot {

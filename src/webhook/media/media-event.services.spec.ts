@@ -5,10 +5,10 @@ import { AudioEventService } from './audio-event.service.js';
 import { ImageEventService } from './image-event.service.js';
 import { VideoEventService } from './video-event.service.js';
 
-// snapshot() only reads the payload; the repository is never touched.
-const video = new VideoEventService(null as never);
-const image = new ImageEventService(null as never);
-const audio = new AudioEventService(null as never);
+// Plain mappers: no dependencies to provide.
+const video = new VideoEventService();
+const image = new ImageEventService();
+const audio = new AudioEventService();
 
 const asVideo = (payload: Record<string, unknown>) => payload as unknown as VideoPayloadDto;
 const asImage = (payload: Record<string, unknown>) => payload as unknown as ImagePayloadDto;

@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { JobRepository } from '../../jobs/job.repository.js';
 import type { VideoPayloadDto } from '../dto/project-payload.dto.js';
 import { MediaEventService, type MediaDetails, type StoredPayload } from './media-event.service.js';
 
-/** Applies `video.*` events: a video's size, frame rate and span go into the job's details. */
+/** Reads `video.*` events: a video's size, frame rate and span go into the job's details. */
 @Injectable()
 export class VideoEventService extends MediaEventService<VideoPayloadDto> {
   readonly media = 'video' as const;
-
-  constructor(jobs: JobRepository) {
-    super(jobs);
-  }
 
   protected details(payload: StoredPayload<VideoPayloadDto>): MediaDetails {
     return {
