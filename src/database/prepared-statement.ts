@@ -1,5 +1,6 @@
 import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 /**
  * Whether the connection a statement failed on should be closed rather than reused: it broke (no
@@ -34,7 +35,8 @@ export class PreparedStatement<Row extends QueryResultRow> {
 
   /** Runs the statement with `values` on a connection from the data source's pool; gives its rows. */
   async run(dataSource: DataSource, values: readonly unknown[]): Promise<Row[]> {
-    const pool = (dataSource.driver as unknown as { master: Pool }).master;
+    // PostgresDriver's public `master` is its node-postgres pool (typed `any` by TypeORM).
+    const pool = (dataSource.driver as PostgresDriver).master as Pool;
     const client = await pool.connect();
     // `Pool.query` would close the connection on any error, so a refused row would cost a new
     // connection, login and prepare; only a connection that is no good is closed here.
