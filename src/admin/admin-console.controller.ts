@@ -14,7 +14,7 @@ import { AdminCsrfGuard } from './admin-csrf.guard.js';
 import { CurrentAdminSession, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
 import { eventPage, eventsPage, jobPage, jobsPage, type Notice } from './admin-pages.js';
-import type { AdminSession } from './admin-session.service.js';
+import { type AdminSession, AdminSessionService } from './admin-session.service.js';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -46,6 +46,7 @@ export class AdminConsoleController {
   constructor(
     private readonly jobs: JobsService,
     private readonly events: EventsService,
+    private readonly sessions: AdminSessionService,
   ) {}
 
   @Get()
@@ -105,10 +106,12 @@ export class AdminConsoleController {
     }
   }
 
+  /** Deletes the session from the store (its cookie, wherever a copy is, lets no one in again) and the cookie. */
   @Post('logout')
   @UseGuards(AdminCsrfGuard)
-  logout(@Body() _form: AdminCsrfForm, @Res() response: Response): void {
-    response.clearCookie(ADMIN_SESSION_COOKIE, { path: ADMIN_PATH, httpOnly: true, sameSite: 'strict' });
+  async logout(@Body() _form: AdminCsrfForm, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.sessions.logOut(request);
+    response.clearCookie(ADMIN_SESSION_COOKIE, { path: ADMIN_PATH, httpOnly: true, sameSite: 'strict', secure: request.secure });
     response.redirect(303, ADMIN_LOGIN_PATH);
   }
 }

@@ -3,7 +3,7 @@ import { Body, Controller, ForbiddenException, Get, Header, Post, Query, Req, Re
 import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
 import { errorBody } from '../common/http-error.filter.js';
 import type { Request, Response } from 'express';
-import { ADMIN_PATH, ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, ADMIN_STYLESHEET_PATH } from './admin.constants.js';
+import { ADMIN_PATH, ADMIN_STYLESHEET_PATH } from './admin.constants.js';
 import { AdminLoginForm, AdminLoginQuery } from './admin.dto.js';
 import { consolePath, isSameOrigin, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
@@ -22,35 +22,27 @@ export class AdminLoginController {
   @Get('login')
   loginForm(@Query() query: AdminLoginQuery, @Req() request: Request, @Res() response: Response): void {
     const next = consolePath(query.next);
-    if (this.sessions.authenticate(request.headers)) return response.redirect(303, next);
+    if (this.sessions.authenticate(request)) return response.redirect(303, next);
     response.type('html').send(loginPage(next));
   }
 
   /**
-   * Checks the key (in constant time) and sets the session cookie; the key itself is never stored.
+   * Checks the key (in constant time) and starts a session; the key itself is never stored.
    * A wrong key gets the form again with the reason, or a JSON `401` for a client not asking for HTML.
    * Rate limited per address like the REST API, so that the form is no faster way to guess keys.
    */
   @Post('login')
   @UseGuards(ApiRateLimitGuard)
-  login(@Body() form: AdminLoginForm, @Req() request: Request, @Res() response: Response): void {
+  async login(@Body() form: AdminLoginForm, @Req() request: Request, @Res() response: Response): Promise<void> {
     if (!isSameOrigin(request.headers)) throw new ForbiddenException('Cross-site request refused');
     const next = consolePath(form.next);
     if (this.sessions.open) return response.redirect(303, next);
-    const token = this.sessions.login(form.key);
-    if (token === null) {
+    if (!(await this.sessions.logIn(request, form.key))) {
       const refusal = 'That key is not one of the API keys (API_KEYS).';
       if (wantsHtml(request.headers)) response.status(401).type('html').send(loginPage(next, refusal));
       else response.status(401).json(errorBody(401, refusal));
       return;
     }
-    response.cookie(ADMIN_SESSION_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: request.secure,
-      path: ADMIN_PATH,
-      maxAge: ADMIN_SESSION_TTL_MS,
-    });
     response.redirect(303, next);
   }
 

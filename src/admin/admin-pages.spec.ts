@@ -6,7 +6,7 @@ import { duration, errorPage, eventPage, eventsPage, jobPage, jobsPage, loginPag
 import type { AdminSession } from './admin-session.service.js';
 
 const SCRIPT = '<script>alert("x")</script>';
-const session: AdminSession = { access: 'cookie', csrfToken: 'csrf-token-1', expiresAt: new Date() };
+const session: AdminSession = { access: 'cookie', csrfToken: () => 'csrf-token-1', expiresAt: new Date() };
 
 const hostileJob: JobResponse = {
   id: `cjob${SCRIPT}`,
@@ -154,7 +154,7 @@ describe('console pages', () => {
   });
 
   it('warns on every page when the console is open', () => {
-    const open: AdminSession = { access: 'open', csrfToken: 't', expiresAt: null };
+    const open: AdminSession = { access: 'open', csrfToken: () => 't', expiresAt: null };
     expect(jobsPage(open, { items: [], nextCursor: null }, {})).toContain('API_KEYS is not set');
     expect(jobsPage(session, { items: [], nextCursor: null }, {})).not.toContain('API_KEYS is not set');
   });

@@ -91,7 +91,7 @@ function conflictNote(event: EventResponse): SafeHtml | null {
 function replayButton(event: EventResponse, session: AdminSession): SafeHtml | null {
   if (!REPLAYABLE_STATUSES.includes(event.status)) return null;
   return html`<form method="post" action="${ADMIN_PATH}/events/${encodeURIComponent(event.id)}/replay">
-      <input type="hidden" name="csrf" value="${session.csrfToken}">
+      <input type="hidden" name="csrf" value="${session.csrfToken()}">
       <button type="submit" data-replay="${event.id}">Replay</button>
     </form>`;
 }
@@ -109,7 +109,7 @@ export function layout(title: string, session: AdminSession | null, content: Saf
         </nav>
         ${session.access === 'cookie'
           ? html`<form method="post" action="${ADMIN_PATH}/logout">
-              <input type="hidden" name="csrf" value="${session.csrfToken}">
+              <input type="hidden" name="csrf" value="${session.csrfToken()}">
               <button type="submit" class="secondary">Log out</button>
             </form>`
           : null}`

@@ -11,7 +11,9 @@ import { AdminConsoleController } from './admin-console.controller.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
 import { hasControlCharacters, QUEUE_BOARD_CSP, setConsoleHeaders } from './admin-http.js';
 import { AdminLoginController } from './admin-login.controller.js';
+import { AdminSessionMiddleware } from './admin-session.middleware.js';
 import { AdminSessionService } from './admin-session.service.js';
+import { AdminSessionStore } from './admin-session.store.js';
 
 const consoleHeaders = (_request: Request, response: Response, next: NextFunction): void => {
   setConsoleHeaders(response);
@@ -41,21 +43,28 @@ const readForm = urlencoded({ extended: false, limit: ADMIN_FORM_LIMIT_BYTES });
 
 /**
  * The operator console at `/admin` (server-rendered pages over the jobs and events services) and
- * Bull Board at `/admin/queues`, both behind a login with an API key; HTTP role only.
+ * Bull Board at `/admin/queues`, both behind a login with an API key (sessions in Postgres); HTTP
+ * role only.
  */
 @Module({
   imports: [JobsModule, EventsModule, WebhookQueueModule],
   controllers: [AdminLoginController, AdminConsoleController],
-  providers: [AdminSessionService, AdminAuthMiddleware, AdminCsrfGuard],
+  providers: [AdminSessionStore, AdminSessionService, AdminSessionMiddleware, AdminAuthMiddleware, AdminCsrfGuard],
 })
 export class AdminModule implements NestModule {
   constructor(private readonly board: QueueBoard) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(consoleHeaders, formsOnly, readForm).forRoutes(AdminLoginController);
-    consumer.apply(consoleHeaders, AdminAuthMiddleware, formsOnly, readForm).forRoutes(AdminConsoleController);
+    consumer.apply(consoleHeaders, AdminSessionMiddleware, formsOnly, readForm).forRoutes(AdminLoginController);
+    consumer.apply(consoleHeaders, AdminSessionMiddleware, AdminAuthMiddleware, formsOnly, readForm).forRoutes(AdminConsoleController);
     consumer
-      .apply(boardHeaders, AdminAuthMiddleware, boardInput, this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]))
+      .apply(
+        boardHeaders,
+        AdminSessionMiddleware,
+        AdminAuthMiddleware,
+        boardInput,
+        this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]),
+      )
       .forRoutes(QUEUE_BOARD_PATH.slice(1));
   }
 }
