@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { useAdminViews } from './admin/admin-views.js';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson } from './common/client-error.responder.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
@@ -45,7 +46,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   }
   await prepareDatabase(config.databaseUrl);
 
-  // No body parsers: no route but the webhook takes a body, and that one must stay raw bytes.
+  // No global body parsers: the webhook must read raw bytes; the console parses its forms itself.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.handlers, logging), {
     bodyParser: false,
     bufferLogs: false,
@@ -63,6 +64,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   if (runsApi(config)) {
     serveWebhookFirst(server, app.get(WebhookHttpHandler));
     serveDocs(app);
+    useAdminViews(app);
   }
   answerClientErrorsWithJson(server);
   app.useGlobalPipes(

@@ -7,7 +7,7 @@ import { errorBody } from '../common/http-error.filter.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ADMIN_LOGIN_PATH } from './admin.constants.js';
 import { isSameOrigin, setAdminSession, wantsHtml } from './admin-http.js';
-import { errorPage } from './admin-pages.js';
+import { errorView } from './admin-pages.presenter.js';
 import { AdminSessionService } from './admin-session.service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -43,7 +43,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
       const verdict = takeRateLimit(this.limiter, this.keys, request, response);
       if (!verdict.allowed) {
         const body = errorBody(429, rateLimitMessage(this.limiter, verdict));
-        if (page) response.status(429).type('html').send(errorPage(null, body));
+        if (page) response.status(429).render('error', errorView(null, body));
         else response.status(429).json(body);
         return;
       }

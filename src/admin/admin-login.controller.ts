@@ -1,17 +1,15 @@
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, ForbiddenException, Get, Header, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
 import { errorBody } from '../common/http-error.filter.js';
 import type { Request, Response } from 'express';
-import { ADMIN_PATH, ADMIN_STYLESHEET_PATH } from './admin.constants.js';
 import { AdminLoginForm, AdminLoginQuery } from './admin.dto.js';
 import { consolePath, isSameOrigin, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
-import { loginPage } from './admin-pages.js';
+import { loginView } from './admin-pages.presenter.js';
 import { AdminSessionService } from './admin-session.service.js';
-import { ADMIN_STYLESHEET } from './admin-style.js';
 
-/** The console's public routes: its login and its stylesheet. */
+/** The console's public route: its login. */
 // HTML pages for people, not part of the REST API the OpenAPI document describes.
 @ApiExcludeController()
 @Controller('admin')
@@ -23,7 +21,7 @@ export class AdminLoginController {
   loginForm(@Query() query: AdminLoginQuery, @Req() request: Request, @Res() response: Response): void {
     const next = consolePath(query.next);
     if (this.sessions.authenticate(request)) return response.redirect(303, next);
-    response.type('html').send(loginPage(next));
+    response.render('login', loginView(next));
   }
 
   /**
@@ -39,17 +37,10 @@ export class AdminLoginController {
     if (this.sessions.open) return response.redirect(303, next);
     if (!(await this.sessions.logIn(request, form.key))) {
       const refusal = 'That key is not one of the API keys (API_KEYS).';
-      if (wantsHtml(request.headers)) response.status(401).type('html').send(loginPage(next, refusal));
+      if (wantsHtml(request.headers)) response.status(401).render('login', loginView(next, refusal));
       else response.status(401).json(errorBody(401, refusal));
       return;
     }
     response.redirect(303, next);
-  }
-
-  @Get(ADMIN_STYLESHEET_PATH.slice(ADMIN_PATH.length + 1))
-  @Header('content-type', 'text/css; charset=utf-8')
-  @Header('cache-control', 'public, max-age=3600')
-  stylesheet(): string {
-    return ADMIN_STYLESHEET;
   }
 }

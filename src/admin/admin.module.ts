@@ -42,9 +42,9 @@ const formsOnly = (request: Request, _response: Response, next: NextFunction): v
 const readForm = urlencoded({ extended: false, limit: ADMIN_FORM_LIMIT_BYTES });
 
 /**
- * The operator console at `/admin` (server-rendered pages over the jobs and events services) and
- * Bull Board at `/admin/queues`, both behind a login with an API key (sessions in Postgres); HTTP
- * role only.
+ * The operator console at `/admin` (pages rendered from `views/` over the jobs and events services)
+ * and Bull Board at `/admin/queues`, both behind a login with an API key (sessions in Postgres);
+ * HTTP role only. `useAdminViews` sets up its templates and stylesheet on the app.
  */
 @Module({
   imports: [JobsModule, EventsModule, WebhookQueueModule],
