@@ -17,6 +17,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The console's templates and stylesheet, read at run time from the package root.
+COPY views ./views
+COPY public ./public
 # Where DOWNLOAD_DIR can point (mount a volume there); owned by `node` so the download handler can write.
 RUN mkdir -p /data/downloads && chown node:node /data/downloads
 USER node

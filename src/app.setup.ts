@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
+import { useAdminViews } from './admin/admin-views.js';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
@@ -56,7 +57,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // `upgrade-insecure-requests`: behind plain HTTP (a private network, no TLS terminator) it would make
   // browsers fetch /docs's scripts over https, which is not there.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  if (runsApi(config)) serveDocs(app);
+  if (runsApi(config)) {
+    serveDocs(app);
+    useAdminViews(app);
+  }
   answerClientErrorsWithJson(app.getHttpServer() as Server);
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),

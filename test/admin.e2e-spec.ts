@@ -100,6 +100,36 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 11 * 3600_000);
   });
 
+  it('keeps the session in Postgres under the id the cookie signs, holding neither the key nor more than an id of it', async () => {
+    const cookie = await sessionCookie();
+    const sid = decodeURIComponent(cookie!.value).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    const rows = await t.db.query(`SELECT sid, sess::text AS sess, expire FROM admin_sessions`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].sid).toBe(sid);
+    expect(rows[0].sess).not.toContain(TEST_API_KEY);
+    expect(JSON.parse(rows[0].sess)).toMatchObject({ keyId: expect.any(String), expiresAt: expect.any(Number), csrfToken: expect.any(String) });
+    expect(Math.abs(new Date(rows[0].expire).getTime() - cookie!.expires * 1000)).toBeLessThan(2000);
+  });
+
+  it('ends a login after its lifetime however much it is used, and sets Secure on the cookie behind https', async () => {
+    const login = () => http().post('/admin/login').type('form').send({ key: TEST_API_KEY });
+    const plain = await login();
+    expect(plain.headers['set-cookie'][0]).not.toMatch(/;\s*Secure/i);
+    // Behind a TLS terminator on this host (`trust proxy` believes loopback).
+    const overHttps = await login().set('x-forwarded-proto', 'https');
+    expect(overHttps.headers['set-cookie'][0]).toMatch(/;\s*Secure/i);
+    expect(overHttps.headers['set-cookie'][0]).toMatch(/;\s*HttpOnly/i);
+    expect(overHttps.headers['set-cookie'][0]).toMatch(/;\s*SameSite=Strict/i);
+
+    const cookie = plain.headers['set-cookie'][0].split(';')[0];
+    const board = () => http().get('/admin/queues/api/queues').set('cookie', cookie);
+    expect((await board()).status).toBe(200);
+    // The login's end is in the session itself, so no visit moves it; here it has come.
+    const sid = decodeURIComponent(cookie.split('=')[1]).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    await t.db.query(`UPDATE admin_sessions SET sess = jsonb_set(sess::jsonb, '{expiresAt}', to_jsonb($2::bigint))::json WHERE sid = $1`, [sid, Date.now() - 1]);
+    expect((await board()).status).toBe(401);
+  });
+
   it('lists the jobs with their status, media, timings and download links, styled under a strict CSP', async () => {
     const response = await page.goto('/admin');
     expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
@@ -190,7 +220,17 @@ describe('Operator console and Bull Board in headless Chromium', () => {
 
   it('refuses a replay form without the session CSRF token, or from another site', async () => {
     const replay = `/admin/events/${quarantinedEventId}/replay`;
-    expect((await context.request.post(replay, { form: { csrf: 'forged' } })).status()).toBe(403);
+    // The browser's session cookie rides on each of these; only the token is missing or wrong.
+    for (const form of [{ csrf: 'forged' }, {}, { token: 'x' }] as Array<Record<string, string>>) {
+      const refused = await context.request.post(replay, { form, headers: { accept: 'application/json' } });
+      expect(refused.status()).toBe(403);
+      expect(await refused.json()).toEqual({ statusCode: 403, error: 'Forbidden', message: expect.stringContaining('reload the page') });
+    }
+    const asPage = await context.request.post(replay, { form: {}, headers: { accept: 'text/html' } });
+    expect(asPage.status()).toBe(403);
+    expect(await asPage.text()).toContain('class="notice notice-error"');
+    expect((await context.request.post('/admin/logout', { form: {} })).status()).toBe(403);
+    expect(await sessionCookie()).toBeDefined();
     const token = await page.goto(`/admin/events/${quarantinedEventId}`).then(() => page.inputValue('input[name="csrf"] >> nth=0'));
     const crossSite = await context.request.post(replay, { form: { csrf: token }, headers: { origin: 'http://evil.example' } });
     expect(crossSite.status()).toBe(403);
@@ -241,8 +281,18 @@ describe('Operator console and Bull Board in headless Chromium', () => {
 
   it('logs out: the cookie is gone and the console sends to the login again', async () => {
     await page.goto('/admin');
+    const copied = await sessionCookie();
+    expect((await http().get('/admin/queues/api/queues').set('cookie', `mh_admin_session=${copied!.value}`)).status).toBe(200);
     await Promise.all([page.waitForURL('**/admin/login'), page.click('header >> text=Log out')]);
     expect(await sessionCookie()).toBeUndefined();
+    // The session is gone from the store, so a copy of the cookie (kept, or stolen) lets no one in.
+    const sid = decodeURIComponent(copied!.value).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    expect(await t.db.query(`SELECT sid FROM admin_sessions WHERE sid = $1`, [sid])).toEqual([]);
+    const replayed = `mh_admin_session=${copied!.value}`;
+    expect((await http().get('/admin/queues/api/queues').set('cookie', replayed)).status).toBe(401);
+    const pageAgain = await http().get('/admin').set('cookie', replayed).set('accept', 'text/html');
+    expect(pageAgain.status).toBe(303);
+    expect(pageAgain.headers.location).toMatch(/^\/admin\/login/);
     await page.goto('/admin/queues');
     expect(new URL(page.url()).pathname).toBe('/admin/login');
     const api = await context.request.get('/admin/queues/api/queues');
@@ -263,9 +313,17 @@ describe('Operator console and Bull Board in headless Chromium', () => {
   it('refuses a form that is not urlencoded (415) or too large (413), and a bad filter with 400', async () => {
     const bearer = { authorization: `Bearer ${TEST_API_KEY}` };
     const replay = `/admin/events/${quarantinedEventId}/replay`;
-    expect((await http().post(replay).set(bearer).set('content-type', 'application/json').send('{}')).status).toBe(415);
+    const json = await http().post(replay).set(bearer).set('content-type', 'application/json').send('{}');
+    expect(json.status).toBe(415);
+    expect(json.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringContaining('x-www-form-urlencoded') });
     const big = await http().post(replay).set(bearer).type('form').send(`csrf=${'x'.repeat(20_000)}`);
     expect(big.status).toBe(413);
+    expect(big.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
+    // One byte over the limit (8 KiB): refused unread; at the limit: read, then refused by the form's DTO.
+    const justOver = `csrf=${'x'.repeat(8 * 1024 - 4)}`;
+    expect((await http().post(replay).set(bearer).type('form').send(justOver)).status).toBe(413);
+    expect((await http().post(replay).set(bearer).type('form').send(justOver.slice(1))).status).toBe(400);
+    expect((await http().post('/admin/login').type('form').send(justOver)).status).toBe(413);
     const bad = await http().get('/admin?status=bogus').set(bearer);
     expect(bad.status).toBe(400);
     expect(bad.body.message).toEqual(['status must be one of the following values: rendering, complete, error']);

@@ -7,17 +7,17 @@ import { errorBody } from '../common/http-error.filter.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ADMIN_LOGIN_PATH } from './admin.constants.js';
 import { isSameOrigin, setAdminSession, wantsHtml } from './admin-http.js';
-import { errorPage } from './admin-pages.js';
+import { errorView } from './admin-pages.presenter.js';
 import { AdminSessionService } from './admin-session.service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Lets into the console (its pages and Bull Board) a request with a session cookie or a Bearer API
- * key, or anyone when no API key is configured. Otherwise a browser asking for a page is sent to the
- * login, and anything else (Bull Board's API, scripts) gets a 401. A cookie-borne request that
- * changes something must also come from this host (see `isSameOrigin`); the console's own forms
- * carry a CSRF token on top (`AdminCsrfGuard`).
+ * Lets into the console (its pages and Bull Board) a request with a live session (loaded by
+ * `AdminSessionMiddleware` before it) or a Bearer API key, or anyone when no API key is configured.
+ * Otherwise a browser asking for a page is sent to the login, and anything else (Bull Board's API,
+ * scripts) gets a 401. A cookie-borne request that changes something must also come from this host
+ * (see `isSameOrigin`); the console's own forms carry a CSRF token on top (`AdminCsrfGuard`).
  *
  * A request with a Bearer key is counted, before its key is checked, against the REST API's rate
  * limit with the same budgets (its key's when valid, else its address's), so that the console is no
@@ -43,12 +43,12 @@ export class AdminAuthMiddleware implements NestMiddleware {
       const verdict = takeRateLimit(this.limiter, this.keys, request, response);
       if (!verdict.allowed) {
         const body = errorBody(429, rateLimitMessage(this.limiter, verdict));
-        if (page) response.status(429).type('html').send(errorPage(null, body));
+        if (page) response.status(429).render('error', errorView(null, body));
         else response.status(429).json(body);
         return;
       }
     }
-    const session = this.sessions.authenticate(request.headers);
+    const session = this.sessions.authenticate(request);
     if (!session) {
       if (page) {
         response.redirect(303, `${ADMIN_LOGIN_PATH}?${new URLSearchParams({ next: request.originalUrl })}`);

@@ -1,5 +1,5 @@
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, Get, Header, Logger, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Param, Post, Query, Render, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
@@ -13,10 +13,8 @@ import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobsQuery } from
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
 import { CurrentAdminSession, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
-import { eventPage, eventsPage, jobPage, jobsPage, type Notice } from './admin-pages.js';
-import type { AdminSession } from './admin-session.service.js';
-
-const HTML = 'text/html; charset=utf-8';
+import { eventsView, eventView, jobsView, jobView, type Notice } from './admin-pages.presenter.js';
+import { type AdminSession, AdminSessionService } from './admin-session.service.js';
 
 /**
  * What the event page says after a replay, by what the replay started: one message for every
@@ -46,37 +44,34 @@ export class AdminConsoleController {
   constructor(
     private readonly jobs: JobsService,
     private readonly events: EventsService,
+    private readonly sessions: AdminSessionService,
   ) {}
 
   @Get()
-  @Header('content-type', HTML)
-  async jobsPage(@Query() query: AdminJobsQuery, @CurrentAdminSession() session: AdminSession): Promise<string> {
+  @Render('jobs')
+  async jobsPage(@Query() query: AdminJobsQuery, @CurrentAdminSession() session: AdminSession) {
     const page = await this.jobs.list({ ...query, limit: ADMIN_PAGE_SIZE });
-    return jobsPage(session, page, { status: query.status, media: query.media });
+    return jobsView(session, page, { status: query.status, media: query.media });
   }
 
   @Get('jobs/:id')
-  @Header('content-type', HTML)
-  async jobPage(@Param() params: JobIdParams, @CurrentAdminSession() session: AdminSession): Promise<string> {
-    return jobPage(session, await this.jobs.get(params.id));
+  @Render('job')
+  async jobPage(@Param() params: JobIdParams, @CurrentAdminSession() session: AdminSession) {
+    return jobView(session, await this.jobs.get(params.id));
   }
 
   @Get('events')
-  @Header('content-type', HTML)
-  async eventsPage(@Query() query: AdminEventsQuery, @CurrentAdminSession() session: AdminSession): Promise<string> {
+  @Render('events')
+  async eventsPage(@Query() query: AdminEventsQuery, @CurrentAdminSession() session: AdminSession) {
     const filter = { status: query.status, type: query.type, jobId: query.jobId };
-    return eventsPage(session, await this.events.list(filter, ADMIN_PAGE_SIZE, query.cursor), filter);
+    return eventsView(session, await this.events.list(filter, ADMIN_PAGE_SIZE, query.cursor), filter);
   }
 
   @Get('events/:id')
-  @Header('content-type', HTML)
-  async eventPage(
-    @Param() params: EventIdParams,
-    @Query() query: AdminEventQuery,
-    @CurrentAdminSession() session: AdminSession,
-  ): Promise<string> {
+  @Render('event')
+  async eventPage(@Param() params: EventIdParams, @Query() query: AdminEventQuery, @CurrentAdminSession() session: AdminSession) {
     const notice: Notice | undefined = query.replayed && { kind: 'ok', text: REPLAYED[query.replayed] };
-    return eventPage(session, await this.events.get(params.id), notice);
+    return eventView(session, await this.events.get(params.id), notice);
   }
 
   /**
@@ -101,14 +96,16 @@ export class AdminConsoleController {
       if (!(error instanceof ConflictError || error instanceof StillInvalidError) || !wantsHtml(request.headers)) throw error;
       const body = errorBodyFor(error, this.logger);
       const event = await this.events.get(params.id);
-      response.status(body.statusCode).type('html').send(eventPage(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
+      response.status(body.statusCode).render('event', eventView(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
     }
   }
 
+  /** Deletes the session from the store (its cookie, wherever a copy is, lets no one in again) and the cookie. */
   @Post('logout')
   @UseGuards(AdminCsrfGuard)
-  logout(@Body() _form: AdminCsrfForm, @Res() response: Response): void {
-    response.clearCookie(ADMIN_SESSION_COOKIE, { path: ADMIN_PATH, httpOnly: true, sameSite: 'strict' });
+  async logout(@Body() _form: AdminCsrfForm, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.sessions.logOut(request);
+    response.clearCookie(ADMIN_SESSION_COOKIE, { path: ADMIN_PATH, httpOnly: true, sameSite: 'strict', secure: request.secure });
     response.redirect(303, ADMIN_LOGIN_PATH);
   }
 }

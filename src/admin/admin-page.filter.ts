@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { Request, Response } from 'express';
 import { errorBodyFor } from '../common/http-error.filter.js';
 import { findAdminSession, wantsHtml } from './admin-http.js';
-import { errorPage } from './admin-pages.js';
+import { errorView } from './admin-pages.presenter.js';
 
 /** Errors of console routes: the same status and message as the API's, as a page for a browser. */
 @Catch()
@@ -16,7 +16,7 @@ export class AdminPageFilter implements ExceptionFilter {
     if (response.headersSent) return;
     response.status(body.statusCode);
     if (wantsHtml(http.getRequest<Request>().headers)) {
-      response.type('html').send(errorPage(findAdminSession(response), body));
+      response.render('error', errorView(findAdminSession(response), body));
     } else {
       response.type('json').json(body);
     }

@@ -4,11 +4,13 @@ export const ADMIN_PATH = '/admin';
 export const ADMIN_LOGIN_PATH = '/admin/login';
 /** Where Bull Board is mounted. */
 export const QUEUE_BOARD_PATH = '/admin/queues';
-/** The console's stylesheet (a file, so that pages need no inline style under a strict CSP). */
-export const ADMIN_STYLESHEET_PATH = '/admin/assets/admin.css';
+/** Where the console's static files (its stylesheet) are served from `public/`. */
+export const ADMIN_ASSETS_PATH = '/admin/assets';
 
-/** The cookie that holds a console session token. */
+/** The cookie that holds a console session's id. */
 export const ADMIN_SESSION_COOKIE = 'mh_admin_session';
+/** The table console sessions are stored in (see its migration). */
+export const ADMIN_SESSION_TABLE = 'admin_sessions';
 /** How long a console login lasts. */
 export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Largest form body the console reads (a login or a replay button). */

@@ -1,18 +1,19 @@
-import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { type MiddlewareConsumer, Module, type NestModule, UnsupportedMediaTypeException } from '@nestjs/common';
+import { type NextFunction, type Request, type Response, urlencoded } from 'express';
 import { errorBody } from '../common/http-error.filter.js';
 import { EventsModule } from '../events/events.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { QueueBoard } from '../webhook/queue-board.js';
 import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
-import { ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
+import { ADMIN_FORM_LIMIT_BYTES, ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
 import { AdminAuthMiddleware } from './admin-auth.middleware.js';
 import { AdminConsoleController } from './admin-console.controller.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
-import { AdminFormMiddleware } from './admin-form.middleware.js';
 import { hasControlCharacters, QUEUE_BOARD_CSP, setConsoleHeaders } from './admin-http.js';
 import { AdminLoginController } from './admin-login.controller.js';
+import { AdminSessionMiddleware } from './admin-session.middleware.js';
 import { AdminSessionService } from './admin-session.service.js';
+import { AdminSessionStore } from './admin-session.store.js';
 
 const consoleHeaders = (_request: Request, response: Response, next: NextFunction): void => {
   setConsoleHeaders(response);
@@ -27,24 +28,43 @@ const boardInput = (request: Request, response: Response, next: NextFunction): v
   if (!hasControlCharacters(request.originalUrl)) return next();
   response.status(400).json(errorBody(400, 'The path or query holds a control character'));
 };
+/** The console's forms are urlencoded: anything else posted to it is refused before it is read. */
+const formsOnly = (request: Request, _response: Response, next: NextFunction): void => {
+  if (request.method === 'POST' && !request.is('application/x-www-form-urlencoded')) {
+    throw new UnsupportedMediaTypeException('Send the form as application/x-www-form-urlencoded');
+  }
+  next();
+};
+/**
+ * Express's own form parser, on the console's routes only: the app has no global body parser (the
+ * webhook reads its raw bytes). A larger body is refused with 413 before it is read.
+ */
+const readForm = urlencoded({ extended: false, limit: ADMIN_FORM_LIMIT_BYTES });
 
 /**
- * The operator console at `/admin` (server-rendered pages over the jobs and events services) and
- * Bull Board at `/admin/queues`, both behind a login with an API key; HTTP role only.
+ * The operator console at `/admin` (pages rendered from `views/` over the jobs and events services)
+ * and Bull Board at `/admin/queues`, both behind a login with an API key (sessions in Postgres);
+ * HTTP role only. `useAdminViews` sets up its templates and stylesheet on the app.
  */
 @Module({
   imports: [JobsModule, EventsModule, WebhookQueueModule],
   controllers: [AdminLoginController, AdminConsoleController],
-  providers: [AdminSessionService, AdminAuthMiddleware, AdminFormMiddleware, AdminCsrfGuard],
+  providers: [AdminSessionStore, AdminSessionService, AdminSessionMiddleware, AdminAuthMiddleware, AdminCsrfGuard],
 })
 export class AdminModule implements NestModule {
   constructor(private readonly board: QueueBoard) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(consoleHeaders, AdminFormMiddleware).forRoutes(AdminLoginController);
-    consumer.apply(consoleHeaders, AdminAuthMiddleware, AdminFormMiddleware).forRoutes(AdminConsoleController);
+    consumer.apply(consoleHeaders, AdminSessionMiddleware, formsOnly, readForm).forRoutes(AdminLoginController);
+    consumer.apply(consoleHeaders, AdminSessionMiddleware, AdminAuthMiddleware, formsOnly, readForm).forRoutes(AdminConsoleController);
     consumer
-      .apply(boardHeaders, AdminAuthMiddleware, boardInput, this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]))
+      .apply(
+        boardHeaders,
+        AdminSessionMiddleware,
+        AdminAuthMiddleware,
+        boardInput,
+        this.board.handler(QUEUE_BOARD_PATH, [{ text: 'Console', url: ADMIN_PATH }]),
+      )
       .forRoutes(QUEUE_BOARD_PATH.slice(1));
   }
 }

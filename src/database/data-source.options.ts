@@ -6,6 +6,7 @@ import { HandlerRuns1764240000000 } from './migrations/1764240000000-handler-run
 import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000-stale-events-and-conflicts.js';
 import { RelayIndex1764260000000 } from './migrations/1764260000000-relay-index.js';
 import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handler-relay-index.js';
+import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
 
 /** Connections one process keeps open to Postgres. */
 export const DATABASE_POOL_SIZE = 20;
@@ -29,6 +30,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       StaleEventsAndConflicts1764250000000,
       RelayIndex1764260000000,
       HandlerRelayIndex1764270000000,
+      AdminSessions1764280000000,
     ],
     migrationsTableName: 'typeorm_migrations',
     // Each migration in a transaction of its own unless it says otherwise: an index built
