@@ -1,28 +1,41 @@
 import { type DynamicModule, Global, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { WEBHOOK_ROUTE } from '../webhook/webhook.constants.js';
 import { httpLoggerOptions } from './log-options.js';
 import { PinoLogger, ROOT_LOGGER } from './pino-logger.js';
 import { RequestIdMiddleware } from './request-id.middleware.js';
 
 const EVERY_ROUTE = { path: '{*path}', method: RequestMethod.ALL };
 
+/** A route as Nest's middleware consumer takes it. */
+type Route = { path: string; method: RequestMethod };
+
+/** Routes that log their own line per request, left out of pino-http's. */
+const OWN_REQUEST_LINE = Symbol('OWN_REQUEST_LINE');
+
 /**
  * Logging for the whole app: the root pino logger (`ROOT_LOGGER`, `PinoLogger`), a request id on every
- * request, and pino-http's line per REST request. `POST /webhook` is left out of pino-http: its one line
- * per delivery, with the event key and outcome, comes from `WebhookDeliveryLogMiddleware`, without
- * pino-http's per-request child logger serialising the whole request on the hot path.
+ * request, and pino-http's line per request. Routes given as `ownRequestLine` (the webhook, whose one
+ * line per delivery with its event key and outcome comes from `WebhookDeliveryLogMiddleware`) skip
+ * pino-http, and with it the child logger it serialises the whole request into on every request.
  */
 @Global()
 @Module({})
 export class LoggingModule implements NestModule {
-  constructor(@Inject(ROOT_LOGGER) private readonly root: Logger) {}
+  constructor(
+    @Inject(ROOT_LOGGER) private readonly root: Logger,
+    @Inject(OWN_REQUEST_LINE) private readonly ownRequestLine: Route[],
+  ) {}
 
-  static forRoot(root: Logger): DynamicModule {
+  static forRoot(root: Logger, options: { ownRequestLine?: Route[] } = {}): DynamicModule {
     return {
       module: LoggingModule,
-      providers: [{ provide: ROOT_LOGGER, useValue: root }, PinoLogger, RequestIdMiddleware],
+      providers: [
+        { provide: ROOT_LOGGER, useValue: root },
+        { provide: OWN_REQUEST_LINE, useValue: options.ownRequestLine ?? [] },
+        PinoLogger,
+        RequestIdMiddleware,
+      ],
       exports: [ROOT_LOGGER, PinoLogger],
     };
   }
@@ -31,7 +44,7 @@ export class LoggingModule implements NestModule {
     consumer.apply(RequestIdMiddleware).forRoutes(EVERY_ROUTE);
     consumer
       .apply(pinoHttp(httpLoggerOptions(this.root)))
-      .exclude({ path: WEBHOOK_ROUTE, method: RequestMethod.POST })
+      .exclude(...this.ownRequestLine)
       .forRoutes(EVERY_ROUTE);
   }
 }
