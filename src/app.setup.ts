@@ -7,7 +7,6 @@ import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
-import type { Server } from 'node:http';
 import { serveDocs } from './docs/openapi.js';
 import { createRootLogger } from './logging/log-options.js';
 import { PinoNestLogger } from './logging/pino-logger.js';
@@ -57,7 +56,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // browsers fetch /docs's scripts over https, which is not there.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (runsApi(config)) serveDocs(app);
-  answerClientErrorsWithJson(app.getHttpServer() as Server);
+  answerClientErrorsWithJson(app.getHttpServer());
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );
