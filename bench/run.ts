@@ -169,9 +169,11 @@ function reportLatency(name: string, rounds: OpenLoopResult[], rssMb: number): L
 /** How many events a database holds, and how many of them are processed. */
 async function eventCounts(client: pg.Client): Promise<{ stored: number; processed: number }> {
   const [row] = (
-    await client.query(`SELECT count(*)::int AS stored, count(*) FILTER (WHERE status = 'processed')::int AS processed FROM webhook_events`)
+    await client.query<{ stored: number; processed: number }>(
+      `SELECT count(*)::int AS stored, count(*) FILTER (WHERE status = 'processed')::int AS processed FROM webhook_events`,
+    )
   ).rows;
-  return row as { stored: number; processed: number };
+  return row;
 }
 
 /**
@@ -181,8 +183,8 @@ async function eventCounts(client: pg.Client): Promise<{ stored: number; process
 async function waitProcessed(client: pg.Client, limitMs: number): Promise<number> {
   const started = performance.now();
   for (;;) {
-    const [{ left }] = (await client.query(`SELECT count(*)::int AS left FROM webhook_events WHERE status = 'received'`)).rows;
-    if (left === 0 || performance.now() - started > limitMs) return left as number;
+    const [{ left }] = (await client.query<{ left: number }>(`SELECT count(*)::int AS left FROM webhook_events WHERE status = 'received'`)).rows;
+    if (left === 0 || performance.now() - started > limitMs) return left;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

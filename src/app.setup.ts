@@ -8,7 +8,6 @@ import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
-import type { Server } from 'node:http';
 import { serveDocs } from './docs/openapi.js';
 import { createRootLogger } from './logging/log-options.js';
 import { PinoNestLogger } from './logging/pino-logger.js';
@@ -61,7 +60,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     serveDocs(app);
     useAdminViews(app);
   }
-  answerClientErrorsWithJson(app.getHttpServer() as Server);
+  answerClientErrorsWithJson(app.getHttpServer());
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
   );

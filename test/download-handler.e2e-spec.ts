@@ -101,7 +101,7 @@ describe('DownloadOutputsHandler (real migrated Postgres, local HTTP server)', (
     media: 'video',
     action: 'completed',
     projectId: id,
-    payload: { id, downloads } as never,
+    payload: { id, downloads },
     receivedAt: new Date(),
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Injectable, Scope } from '@nestjs/common';
+import { Injectable, Scope, type Provider } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -311,9 +311,9 @@ describe('Event handlers (real Postgres and Redis)', () => {
 });
 
 describe('Handler discovery refuses a start that would never run a handler', () => {
-  const boot = async (handlers: Function[]) => {
+  const boot = async (handlers: Provider[]) => {
     const config = testConfig();
-    const app = await createApp(config, { handlers: handlers as never });
+    const app = await createApp(config, { handlers });
     try {
       await app.init();
     } finally {

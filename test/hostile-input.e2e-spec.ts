@@ -29,7 +29,7 @@ describe('Hostile input to the HTTP server', () => {
   const deliver = (body: string | Buffer, headers: Record<string, string> = signedHeaders(body, TEST_SECRET)) =>
     http().post('/webhook').set(headers).send(body);
   const storedFor = async (id: string) =>
-    (await t.db.query('SELECT status FROM webhook_events WHERE project_id = $1', [id])) as Array<{ status: string }>;
+    await t.db.query<Array<{ status: string }>>('SELECT status FROM webhook_events WHERE project_id = $1', [id]);
 
   beforeAll(async () => {
     t = await startApp();

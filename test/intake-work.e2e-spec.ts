@@ -89,7 +89,7 @@ describe('Hand-over of committed events to the queue (API role, real Postgres an
     }
   };
   const storedIds = async (t: TestApp, projects: string[]): Promise<string[]> =>
-    ((await t.db.query(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [projects])) as Array<{ id: string }>).map(
+    (await t.db.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [projects])).map(
       (row) => row.id,
     );
 

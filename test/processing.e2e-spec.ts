@@ -20,8 +20,8 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
   });
 
   /** Stores an event row directly, bypassing intake, so a test can hand the worker what intake never would. */
-  async function storeEvent(type: string, payload: Record<string, unknown>): Promise<string> {
-    const [row] = await t.db.query(
+  async function storeEvent(type: string, payload: { id: string } & Record<string, unknown>): Promise<string> {
+    const [row] = await t.db.query<Array<{ id: string }>>(
       `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload)
        VALUES ($1, $2, $3, $4, 'received', $5::jsonb) RETURNING id`,
       [`${type}:${payload.id}`, type, type.split('.')[0], payload.id, JSON.stringify(payload)],

@@ -15,9 +15,9 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
   const deliver = (body: string, headers: Record<string, string> = signedHeaders(body, TEST_SECRET)) =>
     http().post('/webhook').set(headers).send(body);
   const authed = (method: 'get' | 'post', path: string) => http()[method](path).set('authorization', `Bearer ${TEST_API_KEY}`);
-  const rows = async (sql: string, params: unknown[] = []) => (await t.db.query(sql, params)) as Array<Record<string, unknown>>;
+  const rows = <Row = Record<string, unknown>>(sql: string, params: unknown[] = []) => t.db.query<Row[]>(sql, params);
   const eventsOf = (id: string) =>
-    rows(`SELECT id, status, release_status, stale_signed_at, payload FROM webhook_events WHERE project_id = $1 ORDER BY received_at`, [id]);
+    rows<{ id: string; status: string; release_status: string | null; stale_signed_at: Date | null; payload: unknown }>(`SELECT id, status, release_status, stale_signed_at, payload FROM webhook_events WHERE project_id = $1 ORDER BY received_at`, [id]);
   const conflictsOf = (eventId: string) =>
     rows(`SELECT payload, deliveries FROM webhook_event_conflicts WHERE event_id = $1 ORDER BY first_received_at`, [eventId]);
 
@@ -91,7 +91,7 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       expect(job).toMatchObject({ id, status: 'complete' });
       const stored = await eventsOf(id);
       expect(stored).toEqual([expect.objectContaining({ status: 'processed', release_status: null, stale_signed_at: null })]);
-      expect(await conflictsOf(stored[0].id as string)).toEqual([]);
+      expect(await conflictsOf(stored[0].id)).toEqual([]);
       // The fresh delivery was the one stored; a further copy is an ordinary duplicate.
       expect((await deliver(body)).body).toEqual({ received: true, duplicate: true });
     });
@@ -104,7 +104,7 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       expect((await deliver(body, staleHeaders(body))).status).toBe(401);
       const stored = await eventsOf(id);
       expect(stored).toEqual([expect.objectContaining({ status: 'processed', stale_signed_at: null })]);
-      expect(await conflictsOf(stored[0].id as string)).toEqual([]);
+      expect(await conflictsOf(stored[0].id)).toEqual([]);
     });
 
     it('keeps one row when stale and fresh copies arrive all at once, and processes it', async () => {
@@ -142,7 +142,10 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
     it('becomes quarantined when replayed, if the body was not a valid event', async () => {
       const body = `{"stale garbage": ${now()}}`;
       expect((await deliver(body, staleHeaders(body))).status).toBe(401);
-      const [stale] = await rows(`SELECT id, status, release_status, last_error FROM webhook_events WHERE payload = $1::jsonb`, [body]);
+      const [stale] = await rows<{ id: string; status: string; release_status: string | null; last_error: string | null }>(
+        `SELECT id, status, release_status, last_error FROM webhook_events WHERE payload = $1::jsonb`,
+        [body],
+      );
       expect(stale).toMatchObject({ status: 'stale', release_status: 'quarantined' });
       const replay = await authed('post', `/events/${stale.id}/replay`);
       expect(replay.body).toEqual({ id: stale.id, replayed: 'quarantined' });
@@ -179,7 +182,7 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
 
       const [event] = await eventsOf(id);
       expect(event.payload).toEqual(JSON.parse(original).payload);
-      expect(await conflictsOf(event.id as string)).toEqual([{ payload: JSON.parse(changed).payload, deliveries: 3 }]);
+      expect(await conflictsOf(event.id)).toEqual([{ payload: JSON.parse(changed).payload, deliveries: 3 }]);
       const logged = warn.mock.calls.map((call) => String(call[0]));
       expect(logged).toContain(`Redelivery of video.completed:${id} differs from stored event ${event.id}; kept as a conflict`);
       expect(logged).toContain(`Redelivery of video.completed:${id} differs from stored event ${event.id}; kept as a conflict (this body 3 times)`);
@@ -201,7 +204,7 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       const answers = await Promise.all(bodies.map((body) => deliver(body)));
       expect(answers.map((answer) => answer.body)).toEqual(Array(5).fill({ received: true, duplicate: true }));
       const [event] = await eventsOf(id);
-      const kept = await conflictsOf(event.id as string);
+      const kept = await conflictsOf(event.id);
       expect(kept.map((conflict) => [(conflict.payload as { name: string }).name, conflict.deliveries]).sort()).toEqual([
         ['a', 2],
         ['b', 2],
@@ -218,7 +221,7 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       await eventually(async () => (await eventsOf(id))[0]?.status === 'processed');
       const [event] = await eventsOf(id);
       expect(event.payload).toEqual(JSON.parse(fresh).payload);
-      expect(await conflictsOf(event.id as string)).toEqual([{ payload: JSON.parse(stale).payload, deliveries: 1 }]);
+      expect(await conflictsOf(event.id)).toEqual([{ payload: JSON.parse(stale).payload, deliveries: 1 }]);
     });
 
     it('records a stale redelivery with a different body as a conflict too, without replacing anything', async () => {
@@ -229,7 +232,7 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       expect((await deliver(changed, staleHeaders(changed))).status).toBe(401);
       const [event] = await eventsOf(id);
       expect(event.payload).toEqual(JSON.parse(fresh).payload);
-      expect(await conflictsOf(event.id as string)).toEqual([{ payload: JSON.parse(changed).payload, deliveries: 1 }]);
+      expect(await conflictsOf(event.id)).toEqual([{ payload: JSON.parse(changed).payload, deliveries: 1 }]);
     });
   });
 });
@@ -248,13 +251,13 @@ describe('Replaying a stale event in the API role (no worker, no relay)', () => 
     const body = eventBody('image.completed', id);
     const http = () => request(t.app.getHttpServer());
     expect((await http().post('/webhook').set(staleHeaders(body)).send(body)).status).toBe(401);
-    const [event] = (await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'stale'`, [id])) as Array<{ id: string }>;
+    const [event] = await t.db.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'stale'`, [id]);
     const replay = await http().post(`/events/${event.id}/replay`).set('authorization', `Bearer ${TEST_API_KEY}`);
     expect(replay.body).toEqual({ id: event.id, replayed: 'processing' });
-    const [row] = (await t.db.query(`SELECT status, enqueued_at FROM webhook_events WHERE id = $1`, [event.id])) as Array<{
-      status: string;
-      enqueued_at: Date | null;
-    }>;
+    const [row] = await t.db.query<Array<{ status: string; enqueued_at: Date | null }>>(
+      `SELECT status, enqueued_at FROM webhook_events WHERE id = $1`,
+      [event.id],
+    );
     expect(row.status).toBe('received');
     expect(row.enqueued_at).not.toBeNull();
   });

@@ -37,7 +37,7 @@ async function explainWith(db: DataSource, find: (explaining: DataSource) => Pro
   const plans: PlanNode[] = [];
   const explaining = {
     query: async (sql: string, parameters: unknown[]) => {
-      const [row] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, parameters)) as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+      const [row] = await db.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, parameters);
       plans.push(row['QUERY PLAN'][0].Plan);
       return [];
     },
@@ -127,11 +127,11 @@ describe('The relay index migration on a database that already holds events (rea
 
   /** The index as Postgres has it: its definition and whether it is valid, or undefined. */
   async function relayIndex(): Promise<{ definition: string; valid: boolean } | undefined> {
-    const [row] = (await db.query(
+    const [row] = await db.query<Array<{ definition: string; valid: boolean }>>(
       `SELECT pg_get_indexdef(pg_index.indexrelid) AS definition, pg_index.indisvalid AS valid
          FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
         WHERE pg_class.relname = 'webhook_events_relay_idx'`,
-    )) as Array<{ definition: string; valid: boolean }>;
+    );
     return row;
   }
 
@@ -140,7 +140,8 @@ describe('The relay index migration on a database that already holds events (rea
     // The schema as it was before this migration.
     const options = dataSourceOptions(url);
     const relayIndexes: unknown[] = [RelayIndex1764260000000, HandlerRelayIndex1764270000000];
-    const before = new DataSource({ ...options, migrations: (options.migrations as Function[]).filter((m) => !relayIndexes.includes(m)) });
+    if (!Array.isArray(options.migrations)) throw new Error('dataSourceOptions is expected to list its migrations in an array');
+    const before = new DataSource({ ...options, migrations: options.migrations.filter((m) => !relayIndexes.includes(m)) });
     await before.initialize();
     await before.runMigrations();
     await before.destroy();
@@ -166,14 +167,14 @@ describe('The relay index migration on a database that already holds events (rea
     const index = await relayIndex();
     expect(index?.valid).toBe(true);
     expect(index?.definition).toContain('(enqueued_at, received_at, id) WHERE (status = \'received\'::text)');
-    const [{ applied }] = (await db.query(
+    const [{ applied }] = await db.query<Array<{ applied: number }>>(
       `SELECT count(*)::int AS applied FROM typeorm_migrations WHERE name IN ('RelayIndex1764260000000', 'HandlerRelayIndex1764270000000')`,
-    )) as Array<{ applied: number }>;
+    );
     expect(applied).toBe(2);
-    const [handlerIndex] = (await db.query(
+    const [handlerIndex] = await db.query<Array<{ valid: boolean }>>(
       `SELECT pg_index.indisvalid AS valid FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid
         WHERE pg_class.relname = 'event_handler_runs_relay_idx'`,
-    )) as Array<{ valid: boolean }>;
+    );
     expect(handlerIndex?.valid).toBe(true);
   });
 
@@ -189,9 +190,9 @@ describe('The relay index migration on a database that already holds events (rea
       await migrating.destroy();
     }
     expect(await relayIndex()).toBeUndefined();
-    const [{ left }] = (await db.query(
+    const [{ left }] = await db.query<Array<{ left: number }>>(
       `SELECT count(*)::int AS left FROM typeorm_migrations WHERE name IN ('RelayIndex1764260000000', 'HandlerRelayIndex1764270000000')`,
-    )) as Array<{ left: number }>;
+    );
     expect(left).toBe(0);
 
     await prepareDatabase(url);
@@ -309,7 +310,7 @@ describe('Processes preparing one new database at the same time (real Postgres)'
     const db = new DataSource({ type: 'postgres', url, extra: { max: 1 } });
     await db.initialize();
     try {
-      const rows = (await db.query(`SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`)) as Array<{ n: number }>;
+      const rows = await db.query<Array<{ n: number }>>(`SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`);
       expect(rows).toHaveLength((dataSourceOptions(url).migrations as unknown[]).length);
       expect(rows.every((row) => row.n === 1)).toBe(true);
     } finally {

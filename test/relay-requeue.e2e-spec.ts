@@ -47,13 +47,13 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
   /** Stores a waiting event that was queued `minutes` ago, with one pending handler run queued as long ago. */
   async function storeQueuedLongAgo(db: TestApp['db'], minutes: number): Promise<string> {
     const id = projectId();
-    const [{ id: eventId }] = (await db.query(
+    const [{ id: eventId }] = await db.query<Array<{ id: string }>>(
       `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, received_at, enqueued_at)
        VALUES ('video.completed:' || $1, 'video.completed', 'video', $1, 'received', jsonb_build_object('id', $1),
                now() - make_interval(mins => $2 + 1), now() - make_interval(mins => $2))
        RETURNING id`,
       [id, minutes],
-    )) as Array<{ id: string }>;
+    );
     await db.query(
       `INSERT INTO event_handler_runs (event_id, handler, status, updated_at, enqueued_at)
        VALUES ($1, 'TestHandler', 'pending', now() - make_interval(mins => $2), now() - make_interval(mins => $2))`,
@@ -63,8 +63,8 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
   }
 
   const enqueuedAt = async (db: TestApp['db'], eventId: string) => {
-    const [event] = (await db.query(`SELECT enqueued_at FROM webhook_events WHERE id = $1`, [eventId])) as Array<{ enqueued_at: Date }>;
-    const [run] = (await db.query(`SELECT enqueued_at FROM event_handler_runs WHERE event_id = $1`, [eventId])) as Array<{ enqueued_at: Date }>;
+    const [event] = await db.query<Array<{ enqueued_at: Date }>>(`SELECT enqueued_at FROM webhook_events WHERE id = $1`, [eventId]);
+    const [run] = await db.query<Array<{ enqueued_at: Date }>>(`SELECT enqueued_at FROM event_handler_runs WHERE event_id = $1`, [eventId]);
     return { event: event.enqueued_at.getTime(), run: run.enqueued_at.getTime() };
   };
 

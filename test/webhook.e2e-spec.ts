@@ -15,7 +15,7 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
 
   const job = (id: string) => http().get(`/jobs/${id}`).set('authorization', `Bearer ${TEST_API_KEY}`);
 
-  const rows = async (sql: string, params: unknown[] = []) => (await t.db.query(sql, params)) as Array<Record<string, unknown>>;
+  const rows = (sql: string, params: unknown[] = []) => t.db.query<Array<Record<string, unknown>>>(sql, params);
 
   beforeAll(async () => {
     t = await startApp({ MAGIC_HOUR_WEBHOOK_SECRET: `${TEST_SECRET}, ${ROTATED_SECRET}` });

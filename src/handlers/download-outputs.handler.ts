@@ -111,7 +111,7 @@ export class DownloadOutputsHandler {
         return await this.downloadOnce(url, shown, target, context.signal);
       } catch (error) {
         if (!(error instanceof TransientDownloadError)) throw error;
-        if (tried >= DOWNLOAD_TRIES) throw new Error(`${error.message} (tried ${tried} times)`, { cause: error.cause });
+        if (tried >= DOWNLOAD_TRIES) throw new Error(`${error.message} (tried ${tried} times)`, { cause: error });
         const delay = DOWNLOAD_BACKOFF_MS[Math.min(tried, DOWNLOAD_BACKOFF_MS.length) - 1];
         context.logger.warn(`${error.message}; trying again in ${delay} ms`);
         try {
@@ -132,8 +132,9 @@ export class DownloadOutputsHandler {
     } catch (error) {
       throw signal.aborted ? abortedError(shown, signal) : new TransientDownloadError(`Could not fetch ${shown}: ${describe(error)}`, { cause: error });
     }
-    // Locked at once so that every failure below can release the connection through it.
-    const reader = response.body?.getReader();
+    // Locked at once so that every failure below can release the connection through it. A fetch body
+    // yields bytes (the Fetch standard), which undici's `ReadableStream` type leaves as `any`.
+    const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader();
     const part = `${target}.${randomBytes(4).toString('hex')}.part`;
     let partCreated = false;
     try {
@@ -247,7 +248,7 @@ function describe(error: unknown): string {
   if (!isErrorLike(error)) return String(error);
   const { message, cause } = error as { message: string; cause?: { code?: unknown; message?: unknown } | null };
   const detail = cause?.code ?? cause?.message;
-  return detail === undefined ? message : `${message} (${String(detail)})`;
+  return typeof detail === 'string' || typeof detail === 'number' ? `${message} (${detail})` : message;
 }
 
 /** The size of the regular file at `path`, or `null` if there is none. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, Optional, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { EVENT_TYPES, MEDIA } from '../webhook/magic-hour-event.types.js';
 import type { EventPattern, MagicHourEventHandler } from './magic-hour-event.js';
@@ -37,16 +37,17 @@ export class MagicHourHandlerRegistry implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    @Optional() @Inject(DISABLED_HANDLER_CLASSES) private readonly disabled: readonly Function[] = [],
+    @Optional() @Inject(DISABLED_HANDLER_CLASSES) private readonly disabled: readonly Type[] = [],
   ) {}
 
   onModuleInit(): void {
-    const found = new Set<Function>();
+    const found = new Set<object>();
     const controllers = new Set(this.discovery.getControllers().map((wrapper) => wrapper.metatype));
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
-      const { instance, metatype } = wrapper;
+      const instance: unknown = wrapper.instance;
+      const { metatype } = wrapper;
       if (!instance || typeof instance !== 'object' || typeof metatype !== 'function') continue;
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance))) {
+      for (const method of this.scanner.getAllMethodNames(Reflect.getPrototypeOf(instance))) {
         const fn = (instance as Record<string, unknown>)[method];
         if (typeof fn !== 'function') continue;
         const patterns = this.reflector.get<EventPattern[] | undefined>(MAGIC_HOUR_HANDLER, fn);

@@ -1,11 +1,11 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, type Type } from '@nestjs/common';
 import type { EventPattern } from './magic-hour-event.js';
 
 /** Metadata key under which `@OnMagicHourEvent` stores a method's patterns. */
 export const MAGIC_HOUR_HANDLER = Symbol('MAGIC_HOUR_HANDLER');
 
 /** Every class that declared a handler, so the start can refuse one that is not a provider. */
-export const DECLARED_HANDLER_CLASSES = new Set<Function>();
+export const DECLARED_HANDLER_CLASSES = new Set<Type>();
 
 /**
  * Runs the decorated method for the matching Magic Hour events, in the worker, after the event has
@@ -27,7 +27,8 @@ export const DECLARED_HANDLER_CLASSES = new Set<Function>();
 export function OnMagicHourEvent(...patterns: [EventPattern, ...EventPattern[]]): MethodDecorator {
   const setMetadata = SetMetadata(MAGIC_HOUR_HANDLER, patterns);
   return (target, property, descriptor) => {
-    DECLARED_HANDLER_CLASSES.add(target.constructor);
+    // A method decorator gets the class's prototype, whose `constructor` is the class itself.
+    DECLARED_HANDLER_CLASSES.add(target.constructor as Type);
     return setMetadata(target, property, descriptor);
   };
 }

@@ -17,7 +17,7 @@ type Sample = Array<{ queue: string; counts: QueueJobCounts | null }>;
  */
 @Injectable()
 export class QueueMetrics {
-  private readonly queues: ReadonlyArray<{ name: string; read(): Promise<QueueJobCounts> }>;
+  private readonly queues: ReadonlyArray<{ name: string; read: () => Promise<QueueJobCounts> }>;
   private sampling: Promise<Sample> | null = null;
 
   constructor(metrics: MetricsService, events: WebhookEventQueue, handlers: HandlerRunQueue) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MEDIA, type EventAction, type MagicHourEventType } from '../webhook/magic-hour-event.types.js';
+import { MEDIA, type EventAction } from '../webhook/magic-hour-event.types.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
 import { ALL_TYPES, DOWNLOAD_TTL_MS, projectEventBody, projectId, randomProject } from './events.js';
 import { seededRandom } from './random.js';
@@ -30,7 +30,7 @@ describe('randomProject and projectEventBody', () => {
     for (const media of MEDIA) {
       const project = randomProject(media, random, createdAt);
       const payloadOf = (action: EventAction) =>
-        JSON.parse(projectEventBody(`${media}.${action}` as MagicHourEventType, project, at)).payload;
+        JSON.parse(projectEventBody(`${media}.${action}`, project, at)).payload;
       const started = payloadOf('started');
       const completed = payloadOf('completed');
       const errored = payloadOf('errored');

@@ -44,7 +44,7 @@ function request(headers: FakeRequest['headers'], body: unknown = Buffer.from(BO
 /** Runs the guard, returning the exception it throws. */
 async function refusal(sut: SignatureGuard, req: FakeRequest): Promise<UnauthorizedException> {
   try {
-    await await sut.canActivate(contextFor(req));
+    await sut.canActivate(contextFor(req));
   } catch (error) {
     return error as UnauthorizedException;
   }

@@ -71,7 +71,7 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
     this.queue.client.on('ready', () => this.readyListeners.forEach((listener) => listener()));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     this.readyListeners.length = 0;
   }
 

@@ -14,7 +14,10 @@ import {
 } from './webhook.constants.js';
 
 /** Postgres's classes of errors about the data itself: 22 data exception, 23 constraint, 54 limits. */
-const isDataError = (error: unknown): boolean => /^(22|23|54)/.test(String((error as { code?: unknown }).code ?? ''));
+const isDataError = (error: unknown): boolean => {
+  const { code } = error as { code?: unknown };
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+};
 
 /** What became of one stored event. */
 export interface StoreOutcome {

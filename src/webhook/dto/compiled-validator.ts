@@ -1,5 +1,5 @@
 import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
-import { nestedTypeOf } from './validation.js';
+import { nestedTypeOf, type DtoClass } from './validation.js';
 
 /** A fast yes/no check of a plain object against a DTO class's class-validator rules. */
 export type CompiledCheck = (value: unknown) => boolean;
@@ -8,7 +8,7 @@ interface PropertyRule {
   property: string;
   conditions: Array<(object: object, value: unknown) => boolean>;
   constraints: Array<{
-    validate(value: unknown, args: ValidationArguments): unknown;
+    validate: (value: unknown, args: ValidationArguments) => unknown;
     each: boolean;
     /** Handed to `validate`; made once and refilled per call, so that a check allocates nothing. */
     args: ValidationArguments;
@@ -16,7 +16,7 @@ interface PropertyRule {
   nested?: { each: boolean; check: () => CompiledCheck };
 }
 
-const compiled = new Map<Function, CompiledCheck>();
+const compiled = new Map<DtoClass, CompiledCheck>();
 
 /**
  * Compiles the class-validator rules of a DTO class (and of the nested DTOs it declares) into one
@@ -24,7 +24,7 @@ const compiled = new Map<Function, CompiledCheck>();
  * It calls the very same constraint functions the decorators registered, so it accepts exactly what
  * they accept; it only answers yes or no. Use `validateSync` for the messages when it says no.
  */
-export function compileValidator(cls: new () => object): CompiledCheck {
+export function compileValidator(cls: DtoClass): CompiledCheck {
   const existing = compiled.get(cls);
   if (existing) return existing;
   const storage = getMetadataStorage();

@@ -72,9 +72,11 @@ export const OptionalCount = () =>
 export const OptionalBoolean = () =>
   applyDecorators(ApiPropertyOptional({ type: Boolean, nullable: true }), Expose(), IsOptional(), IsBoolean());
 
-type DtoClass = new () => object;
+/** A DTO class: class-transformer and class-validator make its instances with no arguments. */
+export type DtoClass = new () => object;
 
-const NESTED_TYPES = new Map<Function, Map<string, () => DtoClass>>();
+/** The nested DTO types declared by each class, keyed by the class (compared by identity only). */
+const NESTED_TYPES = new Map<object, Map<string, () => DtoClass>>();
 
 /** Records which DTO a nested property holds, for `compileValidator` (class-transformer keeps its own copy). */
 const NestedType =
@@ -86,8 +88,9 @@ const NestedType =
   };
 
 /** The DTO class a nested property of `cls` (or of a class it extends) holds, if it was declared. */
-export function nestedTypeOf(cls: Function, property: string): DtoClass | undefined {
-  for (let current: Function | null = cls; current && current !== Object; current = Object.getPrototypeOf(current)) {
+export function nestedTypeOf(cls: DtoClass, property: string): DtoClass | undefined {
+  // A class's prototype (in the `Object.getPrototypeOf` sense) is the class it extends.
+  for (let current: object | null = cls; current && current !== Object; current = Reflect.getPrototypeOf(current)) {
     const type = NESTED_TYPES.get(current)?.get(property);
     if (type) return type();
   }

@@ -95,7 +95,7 @@ describe('MediaEventService.snapshot (common fields)', () => {
     ['image', image],
     ['audio', audio],
   ] as const)('leaves every field Magic Hour did not send undefined, for %s', (_media, sut) => {
-    const snapshot = sut.snapshot({ id: 'conly' } as never);
+    const snapshot = sut.snapshot({ id: 'conly' });
     expect(snapshot).toEqual({ details: {} });
     for (const field of ['projectType', 'name', 'downloads', 'error', 'creditsCharged', 'createdAt'] as const) {
       expect(snapshot[field]).toBeUndefined();

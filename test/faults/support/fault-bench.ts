@@ -1,5 +1,6 @@
 import { expect } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { dropDatabase, prepareDatabase } from '../../../src/database/database.bootstrap.js';
 import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../../../src/webhook/webhook.constants.js';
@@ -157,12 +158,9 @@ export class FaultBench {
   async queueCounts(queue: string = WEBHOOK_QUEUE): Promise<QueueCounts> {
     const key = `${this.queuePrefix}:${queue}`;
     const script = `LLEN ${key}:wait\nLLEN ${key}:active\nZCARD ${key}:delayed\nZCARD ${key}:failed\n`;
-    const output = await new Promise<string>((done, fail) => {
-      const child = execFile('redis-cli', ['-p', String(this.redis.port)], { timeout: 5000 }, (error, stdout) =>
-        error ? fail(error) : done(stdout),
-      );
-      child.stdin!.end(script);
-    });
+    const run = promisify(execFile)('redis-cli', ['-p', String(this.redis.port)], { timeout: 5000 });
+    run.child.stdin!.end(script);
+    const { stdout: output } = await run;
     const [wait, active, delayed, failed] = output.trim().split('\n').map(Number);
     return { wait, active, delayed, failed };
   }
@@ -173,13 +171,12 @@ export class FaultBench {
    */
   async drained(expected: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let last = '';
     for (;;) {
       const progress = await this.progress();
       const queues = await Promise.all([this.queueCounts(WEBHOOK_QUEUE), this.queueCounts(HANDLER_QUEUE)]).catch(() => null);
       const idle = queues !== null && queues.every((q) => q.wait + q.active + q.delayed === 0);
       if (progress.stored === expected && progress.processed === expected && idle) return;
-      last = JSON.stringify({ ...progress, expected, queues });
+      const last = JSON.stringify({ ...progress, expected, queues });
       if (Date.now() > deadline) {
         const { rows } = await this.db.query(
           `SELECT id, status, attempts, last_error, received_at, enqueued_at FROM webhook_events
