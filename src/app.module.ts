@@ -15,6 +15,7 @@ import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './webhook/webhook.constants.js';
+import { WebhookIntakeModule } from './webhook/webhook-intake.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
 /** The whole service, shaped by the configuration's role (`api`, `worker` or `all`). */
@@ -34,7 +35,9 @@ export class AppModule {
         MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
         HandlersModule.register(config, extraHandlers),
-        WebhookModule.register({ api, worker: runsWorker(config) }),
+        // Intake first, so that its route is near the front of Express's router for every delivery.
+        ...(api ? [WebhookIntakeModule] : []),
+        WebhookModule.register({ worker: runsWorker(config) }),
         ...(api ? [ApiRateLimitModule, JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],

@@ -1,11 +1,11 @@
-import { type MiddlewareConsumer, Module, type NestModule, UnsupportedMediaTypeException } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod, UnsupportedMediaTypeException } from '@nestjs/common';
 import { type NextFunction, type Request, type Response, urlencoded } from 'express';
 import { errorBody } from '../common/http-error.filter.js';
 import { EventsModule } from '../events/events.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { QueueBoard } from '../webhook/queue-board.js';
 import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
-import { ADMIN_FORM_LIMIT_BYTES, ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
+import { ADMIN_FORM_LIMIT_BYTES, ADMIN_LOGIN_PATH, ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
 import { AdminAuthMiddleware } from './admin-auth.middleware.js';
 import { AdminConsoleController } from './admin-console.controller.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
@@ -41,6 +41,12 @@ const formsOnly = (request: Request, _response: Response, next: NextFunction): v
  */
 const readForm = urlencoded({ extended: false, limit: ADMIN_FORM_LIMIT_BYTES });
 
+// Path patterns rather than controllers: Nest adds one Express layer per middleware and pattern, where a
+// controller adds one per middleware and route, and every request to any route walks those layers.
+const CONSOLE = { path: `${ADMIN_PATH.slice(1)}{/*path}`, method: RequestMethod.ALL };
+const BOARD = { path: `${QUEUE_BOARD_PATH.slice(1)}{/*path}`, method: RequestMethod.ALL };
+const LOGIN = { path: ADMIN_LOGIN_PATH.slice(1), method: RequestMethod.ALL };
+
 /**
  * The operator console at `/admin` (pages rendered from `views/` over the jobs and events services)
  * and Bull Board at `/admin/queues`, both behind a login with an API key (sessions in Postgres);
@@ -55,8 +61,9 @@ export class AdminModule implements NestModule {
   constructor(private readonly board: QueueBoard) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(consoleHeaders, AdminSessionMiddleware, formsOnly, readForm).forRoutes(AdminLoginController);
-    consumer.apply(consoleHeaders, AdminSessionMiddleware, AdminAuthMiddleware, formsOnly, readForm).forRoutes(AdminConsoleController);
+    consumer.apply(consoleHeaders, AdminSessionMiddleware).exclude(BOARD).forRoutes(CONSOLE);
+    consumer.apply(AdminAuthMiddleware).exclude(BOARD, LOGIN).forRoutes(CONSOLE);
+    consumer.apply(formsOnly, readForm).exclude(BOARD).forRoutes(CONSOLE);
     consumer
       .apply(
         boardHeaders,

@@ -8,13 +8,10 @@ import { HandlerRunProcessor } from './handler-run.processor.js';
 import { WebhookEventProcessor } from './webhook-event.processor.js';
 import { WebhookEventRelay } from './webhook-event.relay.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
-import { WebhookIntakeModule } from './webhook-intake.module.js';
 import { WebhookQueueModule } from './webhook-queue.module.js';
 
-/** Which halves of the pipeline this process runs. */
+/** Whether this process runs the worker half of the pipeline (intake is `WebhookIntakeModule`). */
 export interface WebhookModuleOptions {
-  /** Intake: `POST /webhook` (`WebhookIntakeModule`). */
-  api: boolean;
   /** Processing: the queue consumer, the media services and the relay. */
   worker: boolean;
 }
@@ -37,7 +34,7 @@ export class WebhookModule {
     }
     return {
       module: WebhookModule,
-      imports: [WebhookQueueModule, JobsModule, ...(options.api ? [WebhookIntakeModule] : [])],
+      imports: [WebhookQueueModule, JobsModule],
       providers,
     };
   }
