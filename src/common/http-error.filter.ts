@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import {
   ConflictError,
@@ -45,12 +45,12 @@ export function errorBody(statusCode: number, message: string | string[]): Error
 
 /**
  * What an exception becomes: domain errors by kind, Nest's HTTP exceptions as they are, anything else
- * a 500 with no detail (logged with its stack by `logger`, never sent).
+ * a 500 with no detail (logged with its stack and the request's id by `logger`, never sent).
  */
-export function errorBodyFor(exception: unknown, logger: Logger): ErrorBody {
+export function errorBodyFor(exception: unknown, logger: Logger, requestId?: string): ErrorBody {
   if (exception instanceof DomainError) {
     const status = domainStatus(exception);
-    if (status === 500) logger.error(exception.message, exception.stack);
+    if (status === 500) logger.error({ reqId: requestId, stack: exception.stack }, exception.message);
     return errorBody(status, status === 500 ? 'Internal server error' : exception.message);
   }
   if (exception instanceof HttpException) {
@@ -62,8 +62,8 @@ export function errorBodyFor(exception: unknown, logger: Logger): ErrorBody {
     return errorBody(exception.getStatus(), message);
   }
   logger.error(
+    { reqId: requestId, stack: exception instanceof Error ? exception.stack : undefined },
     exception instanceof Error ? exception.message : String(exception),
-    exception instanceof Error ? exception.stack : undefined,
   );
   return errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
 }
@@ -74,8 +74,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = errorBodyFor(exception, this.logger);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const body = errorBodyFor(exception, this.logger, http.getRequest<Request & { id?: string }>().id);
     if (response.headersSent) return;
     // For the webhook's delivery log line, which is written once the answer is sent.
     response.locals.errorMessage = body.message;

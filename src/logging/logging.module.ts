@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { httpLoggerOptions } from './log-options.js';
 import { PinoLogger, ROOT_LOGGER } from './pino-logger.js';
-import { RequestIdMiddleware, RequestLogContextMiddleware } from './request-id.middleware.js';
+import { RequestIdMiddleware } from './request-id.middleware.js';
 
 const EVERY_ROUTE = { path: '{*path}', method: RequestMethod.ALL };
 
@@ -15,10 +15,11 @@ const OWN_REQUEST_LINE = Symbol('OWN_REQUEST_LINE');
 
 /**
  * Logging for the whole app: the root pino logger (`ROOT_LOGGER`, `PinoLogger`), a request id on every
- * request, the request id bound to every line logged while serving it, and pino-http's line per
- * request. Routes given as `ownRequestLine` (the webhook, whose one line per delivery with its event key
- * and outcome comes from `WebhookDeliveryLogMiddleware`) skip both: pino-http's child logger serialises
- * the whole request on every request, and the binding makes every promise pay for async hooks.
+ * request, and pino-http's line per request, which carries the id. Routes given as `ownRequestLine`
+ * (the webhook, whose one line per delivery with its event key and outcome comes from
+ * `WebhookDeliveryLogMiddleware`) skip pino-http, whose child logger serialises the whole request on
+ * every request. Request ids are not bound to other lines through AsyncLocalStorage: in an API process
+ * that would make every promise pay for async hooks; an error's line names its request id itself.
  */
 @Global()
 @Module({})
@@ -36,7 +37,6 @@ export class LoggingModule implements NestModule {
         { provide: OWN_REQUEST_LINE, useValue: options.ownRequestLine ?? [] },
         PinoLogger,
         RequestIdMiddleware,
-        RequestLogContextMiddleware,
       ],
       exports: [ROOT_LOGGER, PinoLogger],
     };
@@ -45,7 +45,7 @@ export class LoggingModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(RequestIdMiddleware).forRoutes(EVERY_ROUTE);
     consumer
-      .apply(RequestLogContextMiddleware, pinoHttp(httpLoggerOptions(this.root)))
+      .apply(pinoHttp(httpLoggerOptions(this.root)))
       .exclude(...this.ownRequestLine)
       .forRoutes(EVERY_ROUTE);
   }
