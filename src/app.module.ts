@@ -2,8 +2,8 @@ import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
-import { ApiRateLimitModule } from './common/api-rate-limit.guard.js';
 import { AdminModule } from './admin/admin.module.js';
+import { ApiThrottlerModule } from './common/api-throttler.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { runsApi, runsWorker, type AppConfig } from './config/app.config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -38,7 +38,7 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
         HandlersModule.register(config, extraHandlers),
         WebhookModule.register({ api, worker: runsWorker(config) }),
-        ...(api ? [ApiRateLimitModule, JobsApiModule, EventsModule, AdminModule] : []),
+        ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
