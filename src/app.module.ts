@@ -2,8 +2,8 @@ import { DynamicModule, Module, type Provider, RequestMethod } from '@nestjs/com
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { ApiRateLimitModule } from './common/api-rate-limit.guard.js';
 import { AdminModule } from './admin/admin.module.js';
+import { ApiThrottlerModule } from './common/api-throttler.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { runsApi, runsWorker, type AppConfig } from './config/app.config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -38,7 +38,7 @@ export class AppModule {
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookIntakeModule] : []),
         WebhookModule.register({ worker: runsWorker(config) }),
-        ...(api ? [ApiRateLimitModule, JobsApiModule, EventsModule, AdminModule] : []),
+        ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

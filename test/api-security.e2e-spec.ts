@@ -60,7 +60,7 @@ describe('REST API rate limit (API_RATE_LIMIT per key, or per address without a 
 
   it('lets a key send up to the limit at once, then answers 429 JSON with Retry-After; another key is unaffected', async () => {
     const answers = [];
-    // The budget refills at 3 a minute: ten requests in a row cannot all find a token.
+    // Three a minute: the rest of the minute's requests are refused.
     for (let i = 0; i < 10; i++) answers.push(await withKey(KEY_A, i % 2 === 0 ? '/jobs' : '/events'));
     expect(answers.slice(0, LIMIT).map((answer) => answer.status)).toEqual([200, 200, 200]);
     expect(answers[0].headers['x-ratelimit-limit']).toBe(String(LIMIT));

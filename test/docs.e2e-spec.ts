@@ -114,7 +114,7 @@ describe('OpenAPI document at /docs (real app)', () => {
     expect(doc.paths['/events/{id}'].get.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('EventResponse') });
     expect(schema('EventResponse').properties!.handlerRuns).toMatchObject({ items: { $ref: ref('HandlerRunResponse') } });
     const replay = doc.paths['/events/{id}/replay'].post;
-    expect(Object.keys(replay.responses).sort()).toEqual(['202', '400', '401', '404', '409', '422', '429']);
+    expect(Object.keys(replay.responses).sort()).toEqual(['202', '400', '401', '404', '409', '422', '429', '503']);
     expect(replay.parameters!.map((p) => p.name)).toEqual(['id', 'handler']);
     expect(doc.paths['/events/replay'].post.responses['202'].content!['application/json'].schema).toEqual({
       $ref: ref('BulkReplayResponse'),

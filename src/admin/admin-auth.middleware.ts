@@ -1,10 +1,8 @@
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiKeys } from '../common/api-key.guard.js';
-import { rateLimitMessage, takeRateLimit } from '../common/api-rate-limit.guard.js';
-import { ApiRateLimiter } from '../common/api-rate-limiter.js';
+import { ApiRateLimitService } from '../common/api-rate-limit.service.js';
 import { errorBody } from '../common/http-error.filter.js';
-import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ADMIN_LOGIN_PATH } from './admin.constants.js';
 import { isSameOrigin, setAdminSession, wantsHtml } from './admin-http.js';
 import { errorView } from './admin-pages.presenter.js';
@@ -26,25 +24,19 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 @Injectable()
 export class AdminAuthMiddleware implements NestMiddleware {
-  private readonly keys: ApiKeys;
-
   constructor(
     private readonly sessions: AdminSessionService,
-    private readonly limiter: ApiRateLimiter,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.keys = new ApiKeys(config.apiKeys);
-  }
+    private readonly rateLimit: ApiRateLimitService,
+  ) {}
 
-  use(request: Request, response: Response, next: NextFunction): void {
+  async use(request: Request, response: Response, next: NextFunction): Promise<void> {
     response.setHeader('cache-control', 'no-store');
     const page = request.method === 'GET' && wantsHtml(request.headers);
     if (ApiKeys.fromBearer(request.headers.authorization) !== null) {
-      const verdict = takeRateLimit(this.limiter, this.keys, request, response);
-      if (!verdict.allowed) {
-        const body = errorBody(429, rateLimitMessage(this.limiter, verdict));
-        if (page) response.status(429).render('error', errorView(null, body));
-        else response.status(429).json(body);
+      const refusal = await this.rateLimit.take(request, response);
+      if (refusal) {
+        if (page) response.status(refusal.statusCode).render('error', errorView(null, refusal));
+        else response.status(refusal.statusCode).json(refusal);
         return;
       }
     }

@@ -1,6 +1,6 @@
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Body, Controller, ForbiddenException, Get, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiRateLimitGuard } from '../common/api-rate-limit.guard.js';
+import { ApiThrottlerGuard } from '../common/api-throttler.guard.js';
 import { errorBody } from '../common/http-error.filter.js';
 import type { Request, Response } from 'express';
 import { AdminLoginForm, AdminLoginQuery } from './admin.dto.js';
@@ -30,7 +30,7 @@ export class AdminLoginController {
    * Rate limited per address like the REST API, so that the form is no faster way to guess keys.
    */
   @Post('login')
-  @UseGuards(ApiRateLimitGuard)
+  @UseGuards(ApiThrottlerGuard)
   async login(@Body() form: AdminLoginForm, @Req() request: Request, @Res() response: Response): Promise<void> {
     if (!isSameOrigin(request.headers)) throw new ForbiddenException('Cross-site request refused');
     const next = consolePath(form.next);

@@ -1,8 +1,15 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { API_KEY_AUTH } from '../docs/openapi.constants.js';
 import { ApiKeyGuard } from './api-key.guard.js';
-import { ApiRateLimitGuard, RATE_LIMITED } from './api-rate-limit.guard.js';
+import { ApiThrottlerGuard, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED } from './api-throttler.guard.js';
 import { ErrorBody } from './http-error.filter.js';
 
 /**
@@ -17,6 +24,7 @@ export function RestApi(tag: string): ClassDecorator {
     ApiUnauthorizedResponse({ type: ErrorBody, description: 'Missing or invalid API key' }),
     ApiBadRequestResponse({ type: ErrorBody, description: 'An invalid query or path parameter' }),
     ApiTooManyRequestsResponse(RATE_LIMITED),
-    UseGuards(ApiRateLimitGuard, ApiKeyGuard),
+    ApiServiceUnavailableResponse(RATE_LIMIT_UNAVAILABLE),
+    UseGuards(ApiThrottlerGuard, ApiKeyGuard),
   );
 }
