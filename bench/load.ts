@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import { ALL_TYPES, projectEventBody, projectId, randomProject } from '../src/simulator/events.js';
 import { seededRandom } from '../src/simulator/random.js';
 import { signedHeaders } from '../src/simulator/signing.js';
-import { mediaOf, type Media } from '../src/webhook/magic-hour-event.types.js';
+import { mediaOf, type Media } from '../src/magic-hour/magic-hour-event.types.js';
 
 /** One request ready to send: a unique event and its signature headers. */
 export interface SignedEvent {

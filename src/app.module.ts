@@ -14,7 +14,7 @@ import { HealthModule } from './health/health.module.js';
 import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
-import { WEBHOOK_ROUTE } from './webhook/webhook.constants.js';
+import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 import { WebhookIntakeModule } from './webhook/webhook-intake.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 

@@ -10,7 +10,7 @@ import type { CliIo } from '../src/cli/cli-options.js';
 import { main } from '../src/cli/main.js';
 import type { SimulationSummary } from '../src/cli/simulate.command.js';
 import { ALL_TYPES, projectId } from '../src/simulator/events.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../src/webhook/webhook-signature.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../src/magic-hour/webhook-signature.js';
 import { eventually, freePort, startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
 
 /** Runs `mh` in-process, as the bin does, with its own environment and stdin; captures what it prints. */

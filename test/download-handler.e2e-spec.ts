@@ -10,7 +10,7 @@ import type { AppConfig } from '../src/config/app.config.js';
 import { dropDatabase, prepareDatabase } from '../src/database/database.bootstrap.js';
 import { DownloadOutputsHandler } from '../src/handlers/download-outputs.handler.js';
 import { PermanentHandlerError, type HandlerContext, type MagicHourEvent } from '../src/handlers/magic-hour-event.js';
-import { StoredFileRepository } from '../src/handlers/stored-file.repository.js';
+import { StoredFileRepository } from '../src/jobs/stored-file.repository.js';
 import { freePort, testConfig } from './support/app.js';
 import { projectId } from './support/events.js';
 

@@ -8,7 +8,7 @@ import { dropDatabase, prepareDatabase } from '../src/database/database.bootstra
 import { PreparedStatement } from '../src/database/prepared-statement.js';
 import { WebhookEventRepository, type NewWebhookEvent } from '../src/webhook/webhook-event.repository.js';
 import { WebhookIntakeBatcher } from '../src/webhook/webhook-intake.batcher.js';
-import { WEBHOOK_QUEUE, type WebhookJobData } from '../src/webhook/webhook.constants.js';
+import { WEBHOOK_QUEUE, type WebhookJobData } from '../src/queue/queue.constants.js';
 import { eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
 import { eventually, POSTGRES_URL, REDIS_URL, startApp, TEST_SECRET, uniqueName, type TestApp } from './support/app.js';

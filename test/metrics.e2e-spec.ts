@@ -5,7 +5,7 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { OnMagicHourEvent } from '../src/handlers/index.js';
-import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../src/webhook/webhook.constants.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../src/queue/queue.constants.js';
 import { eventually, freePort, startApp, TEST_SECRET, type TestApp } from './support/app.js';
 import { eventBody, projectId } from './support/events.js';
 import { parseMetrics, sampleValue, type Sample } from './support/metrics.js';

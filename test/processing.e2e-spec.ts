@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import request from 'supertest';
-import { PROCESS_ATTEMPTS, PROCESS_BACKOFF_MS, WEBHOOK_QUEUE, type WebhookJobData } from '../src/webhook/webhook.constants.js';
+import { PROCESS_ATTEMPTS, PROCESS_BACKOFF_MS, WEBHOOK_QUEUE, type WebhookJobData } from '../src/queue/queue.constants.js';
 import { eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
 import { eventually, startApp, TEST_SECRET, type TestApp } from './support/app.js';

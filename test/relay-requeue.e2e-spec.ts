@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bull';
 import Bull, { type Queue } from 'bull';
-import { WebhookEventRelay } from '../src/webhook/webhook-event.relay.js';
-import { waitingJobsOf } from '../src/webhook/webhook-event.queue.js';
-import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../src/webhook/webhook.constants.js';
+import { WebhookEventRelay } from '../src/processing/webhook-event.relay.js';
+import { waitingJobsOf } from '../src/queue/webhook-event.queue.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../src/queue/queue.constants.js';
 import { projectId } from './support/events.js';
 import { REDIS_URL, startApp, uniqueName, type TestApp } from './support/app.js';
 import { removeKeysUnder } from './support/redis-keys.js';

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { connect } from 'node:net';
 import { dropDatabase } from '../src/database/database.bootstrap.js';
-import { WEBHOOK_QUEUE } from '../src/webhook/webhook.constants.js';
+import { WEBHOOK_QUEUE } from '../src/queue/queue.constants.js';
 import { eventBody, projectId } from './support/events.js';
 import { portOf } from './support/raw-http.js';
 import { signedHeaders } from './support/signing.js';

@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../common/http-error.filter.js';
 import type { EventResponse } from '../events/dto/event.response.js';
 import type { JobPageResponse, JobResponse } from '../jobs/dto/job.response.js';
-import { EVENT_STATUSES, JOB_STATUSES, MEDIA } from '../webhook/magic-hour-event.types.js';
+import { EVENT_STATUSES, JOB_STATUSES, MEDIA } from '../magic-hour/magic-hour-event.types.js';
 import { ADMIN_PATH } from './admin.constants.js';
 import type { AdminSession } from './admin-session.service.js';
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventResponse } from '../events/dto/event.response.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
-import type { EventStatus } from '../webhook/magic-hour-event.types.js';
+import type { EventStatus } from '../magic-hour/magic-hour-event.types.js';
 import { duration, errorView, eventsView, eventView, externalUrl, jobsView, jobView, loginView, pathWithQuery } from './admin-pages.presenter.js';
 import type { AdminSession } from './admin-session.service.js';
 import { ADMIN_VIEWS_DIR, useAdminViews } from './admin-views.js';

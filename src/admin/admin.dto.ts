@@ -2,7 +2,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PRINTABLE_ASCII } from '../common/keyset-cursor.js';
 import { REPLAY_OUTCOMES, type ReplayOutcome } from '../events/dto/event.response.js';
-import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../webhook/magic-hour-event.types.js';
+import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../magic-hour/magic-hour-event.types.js';
 
 /** An HTML filter form sends an unset field as an empty string; it means "no filter". */
 const emptyAsUnset = ({ value }: { value: unknown }) => (value === '' ? undefined : value);

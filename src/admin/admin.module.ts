@@ -3,8 +3,8 @@ import { type NextFunction, type Request, type Response, urlencoded } from 'expr
 import { errorBody } from '../common/http-error.filter.js';
 import { EventsModule } from '../events/events.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
-import { QueueBoard } from '../webhook/queue-board.js';
-import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
+import { QueueBoard } from '../queue/queue-board.js';
+import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
 import { ADMIN_FORM_LIMIT_BYTES, ADMIN_LOGIN_PATH, ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
 import { AdminAuthMiddleware } from './admin-auth.middleware.js';
 import { AdminConsoleController } from './admin-console.controller.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
-import { verifySignature } from '../webhook/webhook-signature.js';
+import { verifySignature } from '../magic-hour/webhook-signature.js';
 import type { CliIo } from './cli-options.js';
 import { main } from './main.js';
 

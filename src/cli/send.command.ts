@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isKnownEventType, mediaOf, type Media } from '../webhook/magic-hour-event.types.js';
+import { isKnownEventType, mediaOf, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { postSignedEvent } from '../simulator/delivery.js';
 import { ALL_TYPES, projectEventBody, projectId, randomProject } from '../simulator/events.js';
 import { seededRandom } from '../simulator/random.js';

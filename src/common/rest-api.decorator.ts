@@ -7,7 +7,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { API_KEY_AUTH } from '../docs/openapi.constants.js';
+import { API_KEY_AUTH } from './openapi.constants.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiThrottlerGuard, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED } from './api-throttler.guard.js';
 import { ErrorBody } from './http-error.filter.js';

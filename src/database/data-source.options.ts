@@ -1,6 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
-import { JobEntity } from '../jobs/job.entity.js';
-import { WebhookEventEntity } from '../webhook/webhook-event.entity.js';
+import { JobEntity } from './entities/job.entity.js';
+import { WebhookEventEntity } from './entities/webhook-event.entity.js';
 import { InitialSchema1764230000000 } from './migrations/1764230000000-initial-schema.js';
 import { HandlerRuns1764240000000 } from './migrations/1764240000000-handler-runs.js';
 import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000-stale-events-and-conflicts.js';

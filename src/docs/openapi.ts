@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { EVENT_TYPES } from '../webhook/magic-hour-event.types.js';
-import { API_KEY_AUTH, METRICS_TOKEN_AUTH } from './openapi.constants.js';
+import { EVENT_TYPES } from '../magic-hour/magic-hour-event.types.js';
+import { API_KEY_AUTH, METRICS_TOKEN_AUTH } from '../common/openapi.constants.js';
 
 /** Where the Swagger UI is served; the document itself is at `/docs-json` (and `/docs-yaml`). */
 export const DOCS_PATH = 'docs';

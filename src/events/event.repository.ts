@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { updateReturning } from '../database/update-returning.js';
-import type { EventStatus, Media } from '../webhook/magic-hour-event.types.js';
+import type { EventStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 
 /** A stored event as operators see it. */
 export interface StoredEvent {

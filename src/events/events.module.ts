@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApiKeyGuard } from '../common/api-key.guard.js';
-import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
+import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
 import { EventRepository } from './event.repository.js';
 import { EventsController } from './events.controller.js';

@@ -4,10 +4,10 @@ import { ConflictError, EventNotFoundError, InvalidRequestError, StillInvalidErr
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { HandlerRunRepository, type HandlerRun } from '../handlers/handler-run.repository.js';
 import { MagicHourHandlerRegistry } from '../handlers/handler-registry.js';
-import type { Media } from '../webhook/magic-hour-event.types.js';
-import { HandlerRunQueue } from '../webhook/handler-run.queue.js';
+import type { Media } from '../magic-hour/magic-hour-event.types.js';
+import { HandlerRunQueue } from '../queue/handler-run.queue.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
-import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
+import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
 import type { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
 import { EventRepository, type EventConflictRecord, type EventFilter, type StoredEvent } from './event.repository.js';
 

@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
 import { PermanentHandlerError, type HandlerContext, type MagicHourEvent } from './magic-hour-event.js';
 import { OnMagicHourEvent } from './on-magic-hour-event.decorator.js';
-import { StoredFileRepository } from './stored-file.repository.js';
+import { StoredFileRepository } from '../jobs/stored-file.repository.js';
 
 /** Tries of one download within a run; after the last, the run fails and the framework retries it later. */
 export const DOWNLOAD_TRIES = 3;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { EVENT_TYPES, MEDIA } from '../webhook/magic-hour-event.types.js';
+import { EVENT_TYPES, MEDIA } from '../magic-hour/magic-hour-event.types.js';
 import type { EventPattern, MagicHourEventHandler } from './magic-hour-event.js';
 import { DECLARED_HANDLER_CLASSES, MAGIC_HOUR_HANDLER } from './on-magic-hour-event.decorator.js';
 

@@ -8,7 +8,7 @@ import type { JobResponse } from '../jobs/dto/job.response.js';
 import type { EventRow } from '../webhook/webhook-event.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { actionOf, isKnownEventType } from '../webhook/magic-hour-event.types.js';
+import { actionOf, isKnownEventType } from '../magic-hour/magic-hour-event.types.js';
 import { HandlerRunRepository } from './handler-run.repository.js';
 import { MagicHourHandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { PermanentHandlerError, type HandlerContext, type MagicHourEvent } from './magic-hour-event.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { JobResponse } from '../jobs/dto/job.response.js';
-import type { AudioPayloadDto, ImagePayloadDto, VideoPayloadDto } from '../webhook/dto/project-payload.dto.js';
-import type { EventAction, MagicHourEventType, Media } from '../webhook/magic-hour-event.types.js';
+import type { AudioPayloadDto, ImagePayloadDto, VideoPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
+import type { EventAction, MagicHourEventType, Media } from '../magic-hour/magic-hour-event.types.js';
 
 interface EventOf<M extends Media, P> {
   /** The stored event's id (`webhook_events.id`). */

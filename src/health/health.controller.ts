@@ -8,7 +8,7 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { ErrorBody } from '../common/http-error.filter.js';
-import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
+import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
 import { DependencyHealth, HealthResponse } from './health.response.js';
 
 /** How long each dependency may take to answer the health check. */

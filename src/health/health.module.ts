@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
+import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
 import { HealthController } from './health.controller.js';
 
 /** `GET /health`, in every role. */

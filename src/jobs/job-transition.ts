@@ -1,5 +1,5 @@
-import type { EventAction, JobStatus, Media } from '../webhook/magic-hour-event.types.js';
-import type { JobDetails, JobDownload, JobError } from './job.entity.js';
+import type { EventAction, JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import type { JobDetails, JobDownload, JobError } from '../database/entities/job.entity.js';
 
 /** What one event's payload says about its job; `undefined` where the payload said nothing. */
 export interface JobSnapshot {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventStatus, JobStatus, Media } from '../webhook/magic-hour-event.types.js';
-import { JobEntity } from './job.entity.js';
+import type { EventStatus, JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import { JobEntity } from '../database/entities/job.entity.js';
 import type { JobState } from './job-transition.js';
 
 /** One entry of a job's event history. */

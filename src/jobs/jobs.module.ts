@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { StoredFileRepository } from '../handlers/stored-file.repository.js';
+import { StoredFileRepository } from './stored-file.repository.js';
 import { JobRepository } from './job.repository.js';
 import { JobsService } from './jobs.service.js';
 

@@ -6,7 +6,7 @@ import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.
 import { DEFAULT_PAGE_SIZE } from '../common/page.query.js';
 import type { ListJobsQuery } from './dto/list-jobs.query.js';
 import { toJobResponse, type JobPageResponse, type JobResponse } from './dto/job.response.js';
-import { StoredFileRepository } from '../handlers/stored-file.repository.js';
+import { StoredFileRepository } from './stored-file.repository.js';
 import { JobRepository } from './job.repository.js';
 
 /** Answers "what is the status of job X?" and lists jobs. */

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { pino, stdTimeFunctions, type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app.config.js';
-import { SIGNATURE_HEADER } from '../webhook/webhook-signature.js';
+import { SIGNATURE_HEADER } from '../magic-hour/webhook-signature.js';
 
 /** What redacted values are replaced with. */
 export const REDACTED = '[Redacted]';

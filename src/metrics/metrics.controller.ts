@@ -2,7 +2,7 @@ import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
 import { ErrorBody } from '../common/http-error.filter.js';
-import { METRICS_TOKEN_AUTH } from '../docs/openapi.constants.js';
+import { METRICS_TOKEN_AUTH } from '../common/openapi.constants.js';
 import { MetricsTokenGuard } from './metrics-token.guard.js';
 import { MetricsService } from './metrics.service.js';
 

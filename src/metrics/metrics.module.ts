@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { WebhookQueueModule } from '../webhook/webhook-queue.module.js';
+import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsTokenGuard } from './metrics-token.guard.js';
 import { MetricsService } from './metrics.service.js';

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { EVENT_TYPES, MEDIA, isKnownEventType, type Media } from '../webhook/magic-hour-event.types.js';
+import { EVENT_TYPES, MEDIA, isKnownEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { WEBHOOK_OUTCOMES, type WebhookOutcome } from '../webhook/webhook-outcome.js';
 
 /** The `type` label of a delivery whose type is well-formed but not one of the nine. */

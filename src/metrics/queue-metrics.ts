@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { HandlerRunQueue } from '../webhook/handler-run.queue.js';
-import type { QueueJobCounts } from '../webhook/webhook-event.queue.js';
-import { WebhookEventQueue } from '../webhook/webhook-event.queue.js';
-import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../webhook/webhook.constants.js';
+import { HandlerRunQueue } from '../queue/handler-run.queue.js';
+import type { QueueJobCounts } from '../queue/webhook-event.queue.js';
+import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../queue/queue.constants.js';
 import { MetricsService } from './metrics.service.js';
 
 const STATES = ['waiting', 'active', 'failed', 'delayed'] as const satisfies ReadonlyArray<keyof QueueJobCounts>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MEDIA, type EventAction } from '../webhook/magic-hour-event.types.js';
+import { MEDIA, type EventAction } from '../magic-hour/magic-hour-event.types.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
 import { ALL_TYPES, DOWNLOAD_TTL_MS, projectEventBody, projectId, randomProject } from './events.js';
 import { seededRandom } from './random.js';

@@ -4,7 +4,7 @@ import {
   type EventAction,
   type MagicHourEventType,
   type Media,
-} from '../webhook/magic-hour-event.types.js';
+} from '../magic-hour/magic-hour-event.types.js';
 import { between, chance, pick, type Random } from './random.js';
 
 /**

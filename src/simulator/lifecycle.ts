@@ -1,4 +1,4 @@
-import { MEDIA, type MagicHourEventType, type Media } from '../webhook/magic-hour-event.types.js';
+import { MEDIA, type MagicHourEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { projectEventBody, randomProject, type Project } from './events.js';
 import { between, chance, type Random } from './random.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../webhook/webhook-signature.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../magic-hour/webhook-signature.js';
 import { signature, signedHeaders } from './signing.js';
 
 // Computed outside Node:

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 /**
  * The sender's side of Magic Hour's signature, used by `mh`, the tests and the benchmark alike.
  *
- * Deliberately written apart from the service's verifier (`src/webhook/webhook-signature.ts`), with its
+ * Deliberately written apart from the service's verifier (`src/magic-hour/webhook-signature.ts`), with its
  * own header names and no shared helper, so that a mistake in one is caught by the other rather than
  * copied into both.
  */

@@ -5,7 +5,7 @@ import { buildConfig } from '../config/app.config.js';
 import { validateEnv } from '../config/env.validation.js';
 import { SignatureGuard } from './signature.guard.js';
 import type { WebhookIntakeService } from './webhook-intake.service.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../magic-hour/webhook-signature.js';
 
 const SECRET = 'whsec_guard_test';
 const BODY = '{"type":"video.started","payload":{"id":"cguard"}}';

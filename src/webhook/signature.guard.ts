@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { deliveryTrace, type WebhookRequest } from './webhook-delivery.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-signature.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../magic-hour/webhook-signature.js';
 
 /** Headers as Node gives them: a string, or an array when the header came more than once. */
 export type RequestHeaders = Record<string, string | string[] | undefined>;

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
-import { PROJECT_ID_MAX_LENGTH, AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from './dto/project-payload.dto.js';
+import { PROJECT_ID_MAX_LENGTH, AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
 import { compileValidator } from './dto/compiled-validator.js';
-import { EVENT_TYPE_MAX_LENGTH, WebhookEnvelopeDto } from './dto/webhook-envelope.dto.js';
-import { isKnownEventType, mediaOf, type Media, type MagicHourEventType } from './magic-hour-event.types.js';
+import { EVENT_TYPE_MAX_LENGTH, WebhookEnvelopeDto } from '../magic-hour/dto/webhook-envelope.dto.js';
+import { isKnownEventType, mediaOf, type Media, type MagicHourEventType } from '../magic-hour/magic-hour-event.types.js';
 
 const PAYLOAD_DTOS: Record<Media, new () => ProjectPayloadDto> = {
   video: VideoPayloadDto,

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { updateReturning } from '../database/update-returning.js';
-import type { EventStatus, Media } from './magic-hour-event.types.js';
-import type { QueuedEvent } from './webhook.constants.js';
+import type { EventStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import type { QueuedEvent } from '../queue/queue.constants.js';
 
 /** The statuses intake stores an event with. */
 export type IntakeStatus = Extract<EventStatus, 'received' | 'ignored' | 'quarantined'>;

@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { StorageUnavailableError } from '../common/domain.errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { Media } from './magic-hour-event.types.js';
-import { WebhookEventQueue } from './webhook-event.queue.js';
+import type { Media } from '../magic-hour/magic-hour-event.types.js';
+import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
 import { WebhookEventRepository, type DuplicateOutcome, type EventConflict, type NewWebhookEvent } from './webhook-event.repository.js';
 import {
   HANDOVER_DELAY_MS,
@@ -11,7 +11,7 @@ import {
   INTAKE_IN_DOUBT_MAX,
   QUEUE_BATCH_MAX,
   type QueuedEvent,
-} from './webhook.constants.js';
+} from '../queue/queue.constants.js';
 
 /** Postgres's classes of errors about the data itself: 22 data exception, 23 constraint, 54 limits. */
 const isDataError = (error: unknown): boolean => {

@@ -7,8 +7,8 @@ import { WebhookEventPipe } from './webhook-event.pipe.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
 import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
-import { WebhookQueueModule } from './webhook-queue.module.js';
-import { WEBHOOK_ROUTE } from './webhook.constants.js';
+import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
+import { WEBHOOK_ROUTE } from '../queue/queue.constants.js';
 import { WebhookController } from './webhook.controller.js';
 
 /**

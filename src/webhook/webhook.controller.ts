@@ -4,7 +4,7 @@ import { Delivery, Signed, type DeliveryTrace } from './webhook-delivery.js';
 import type { ParsedEvent } from './webhook-event.parser.js';
 import { WebhookEventPipe } from './webhook-event.pipe.js';
 import { WebhookIntakeService, type IntakeResult } from './webhook-intake.service.js';
-import { WEBHOOK_ROUTE } from './webhook.constants.js';
+import { WEBHOOK_ROUTE } from '../queue/queue.constants.js';
 import { ApiWebhookOperation } from './webhook.openapi.js';
 
 /**

@@ -2,11 +2,11 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ErrorBody, errorBody } from '../common/http-error.filter.js';
 import { REQUEST_ID_HEADER } from '../logging/request-id.js';
-import { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from './dto/project-payload.dto.js';
+import { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
 import { WebhookReceivedResponse } from './dto/webhook-answer.dto.js';
-import { WebhookEnvelopeDto } from './dto/webhook-envelope.dto.js';
-import { EVENT_ACTIONS, MEDIA, type Media } from './magic-hour-event.types.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
+import { WebhookEnvelopeDto } from '../magic-hour/dto/webhook-envelope.dto.js';
+import { EVENT_ACTIONS, MEDIA, type Media } from '../magic-hour/magic-hour-event.types.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../magic-hour/webhook-signature.js';
 
 /** The payload DTO of each media, as intake validates it. */
 export const PAYLOAD_DTOS: Record<Media, new () => ProjectPayloadDto> = {

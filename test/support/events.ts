@@ -1,4 +1,4 @@
-import type { EventAction, Media as EventMedia } from '../../src/webhook/magic-hour-event.types.js';
+import type { EventAction, Media as EventMedia } from '../../src/magic-hour/magic-hour-event.types.js';
 import { projectEventBody, projectPayload, type Project } from '../../src/simulator/events.js';
 
 /**

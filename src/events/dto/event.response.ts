@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { HandlerRunStatus } from '../../handlers/handler-run.repository.js';
-import { EVENT_STATUSES, MEDIA, type EventStatus, type Media } from '../../webhook/magic-hour-event.types.js';
+import { EVENT_STATUSES, MEDIA, type EventStatus, type Media } from '../../magic-hour/magic-hour-event.types.js';
 
 // These classes are the events API's response shapes and, through their decorators, its OpenAPI schemas.
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
 import { PageQuery } from '../../common/page.query.js';
-import { EVENT_STATUSES, type EventStatus } from '../../webhook/magic-hour-event.types.js';
+import { EVENT_STATUSES, type EventStatus } from '../../magic-hour/magic-hour-event.types.js';
 
 /** `GET /events` and `POST /events/replay` filters. */
 export class EventFilterQuery {

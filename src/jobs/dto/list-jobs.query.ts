@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PRINTABLE_ASCII } from '../../common/keyset-cursor.js';
 import { PageQuery } from '../../common/page.query.js';
-import { JOB_STATUSES, MEDIA, type JobStatus, type Media } from '../../webhook/magic-hour-event.types.js';
+import { JOB_STATUSES, MEDIA, type JobStatus, type Media } from '../../magic-hour/magic-hour-event.types.js';
 
 /** `GET /jobs` filters. */
 export class JobFilterQuery {

@@ -3,8 +3,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { payload } from '../../../test/support/events.js';
 import { compileValidator } from './compiled-validator.js';
-import { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from './project-payload.dto.js';
-import { WebhookEnvelopeDto } from './webhook-envelope.dto.js';
+import { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../../magic-hour/dto/project-payload.dto.js';
+import { WebhookEnvelopeDto } from '../../magic-hour/dto/webhook-envelope.dto.js';
 
 /** What class-validator itself decides, the way the parser's slow path asks it. */
 const classValidatorAccepts = (cls: new () => object, value: Record<string, unknown>) =>

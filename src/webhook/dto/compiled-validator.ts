@@ -1,5 +1,5 @@
 import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
-import { nestedTypeOf, type DtoClass } from './validation.js';
+import { nestedTypeOf, type DtoClass } from '../../magic-hour/dto/validation.js';
 
 /** A fast yes/no check of a plain object against a DTO class's class-validator rules. */
 export type CompiledCheck = (value: unknown) => boolean;

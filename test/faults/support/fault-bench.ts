@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { dropDatabase, prepareDatabase } from '../../../src/database/database.bootstrap.js';
-import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../../../src/webhook/webhook.constants.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../../../src/queue/queue.constants.js';
 import { freePort, POSTGRES_URL, TEST_API_KEY, TEST_SECRET, uniqueName } from '../../support/app.js';
 import { RedisServer } from '../../support/redis-server.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';

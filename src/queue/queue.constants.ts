@@ -1,4 +1,4 @@
-import type { Media } from './magic-hour-event.types.js';
+import type { Media } from '../magic-hour/magic-hour-event.types.js';
 
 /** The route Magic Hour posts to (`POST /webhook`), without its leading slash as Nest routes take it. */
 export const WEBHOOK_ROUTE = 'webhook';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { payload as fixturePayload } from '../../../test/support/events.js';
-import type { AudioPayloadDto, ImagePayloadDto, VideoPayloadDto } from '../dto/project-payload.dto.js';
+import type { AudioPayloadDto, ImagePayloadDto, VideoPayloadDto } from '../../magic-hour/dto/project-payload.dto.js';
 import { AudioEventService } from './audio-event.service.js';
 import { ImageEventService } from './image-event.service.js';
 import { VideoEventService } from './video-event.service.js';

@@ -2,7 +2,7 @@ import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { PinoLogger } from '../logging/pino-logger.js';
 import { EventProcessingService, EventsFailedError, type ProcessSummary } from './event-processing.service.js';
-import { WEBHOOK_QUEUE, WORKER_CONCURRENCY, type WebhookJobData } from './webhook.constants.js';
+import { WEBHOOK_QUEUE, WORKER_CONCURRENCY, type WebhookJobData } from '../queue/queue.constants.js';
 
 /**
  * The event queue's one consumer, a thin adapter: it hands each job's events to

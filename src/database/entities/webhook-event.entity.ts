@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { EventStatus, Media } from './magic-hour-event.types.js';
+import type { EventStatus, Media } from '../../magic-hour/magic-hour-event.types.js';
 
 /** One webhook delivery that passed the signature check: the inbox row, source of truth for processing. */
 @Entity({ name: 'webhook_events' })

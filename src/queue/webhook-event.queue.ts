@@ -12,7 +12,7 @@ import {
   QUEUE_BATCH_MAX,
   type QueuedEvent,
   type WebhookJobData,
-} from './webhook.constants.js';
+} from './queue.constants.js';
 
 /** Rejects after `ms`, so that a hung Redis call cannot hold a webhook answer. */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,9 +1,9 @@
 import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
-import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
-import { HandlerRunner } from '../handlers/handler-runner.service.js';
-import { WebhookEventRepository } from './webhook-event.repository.js';
-import { HANDLER_CONCURRENCY, HANDLER_QUEUE, type HandlerJobData } from './webhook.constants.js';
+import { HandlerRunRepository } from './handler-run.repository.js';
+import { HandlerRunner } from './handler-runner.service.js';
+import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
+import { HANDLER_CONCURRENCY, HANDLER_QUEUE, type HandlerJobData } from '../queue/queue.constants.js';
 
 /** What one handler queue job did. */
 export interface HandlerJobSummary {

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { JobStatus, Media } from '../webhook/magic-hour-event.types.js';
+import type { JobStatus, Media } from '../../magic-hour/magic-hour-event.types.js';
 
 /** A file Magic Hour rendered, as its payload lists it. */
 export interface JobDownload {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ImagePayloadDto } from '../dto/project-payload.dto.js';
+import type { ImagePayloadDto } from '../../magic-hour/dto/project-payload.dto.js';
 import { MediaEventService, type MediaDetails, type StoredPayload } from './media-event.service.js';
 
 /** Reads `image.*` events (some image modes send no `image.started`): the image count goes into details. */

@@ -1,16 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HandlerRunRepository } from '../handlers/handler-run.repository.js';
-import { HandlerRunQueue } from './handler-run.queue.js';
-import { WebhookEventQueue } from './webhook-event.queue.js';
-import { WebhookEventRepository } from './webhook-event.repository.js';
-import type { QueuedEvent } from './webhook.constants.js';
+import { HandlerRunQueue } from '../queue/handler-run.queue.js';
+import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
+import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
+import type { QueuedEvent } from '../queue/queue.constants.js';
 import {
   RELAY_BATCH_SIZE,
   RELAY_GRACE_MS,
   RELAY_INTERVAL_MS,
   RELAY_REQUEUE_AFTER_MS,
   RELAY_REQUEUE_CEILING_MS,
-} from './webhook.constants.js';
+} from '../queue/queue.constants.js';
 
 /**
  * Postgres is the inbox and Redis only dispatches, so this relay closes the gap between them: it

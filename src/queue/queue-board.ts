@@ -5,7 +5,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { RequestHandler } from 'express';
 import type { Queue } from 'bull';
-import { HANDLER_QUEUE, WEBHOOK_QUEUE } from './webhook.constants.js';
+import { HANDLER_QUEUE, WEBHOOK_QUEUE } from './queue.constants.js';
 
 /** Links Bull Board shows in its menu. */
 export interface QueueBoardLink {

@@ -8,15 +8,15 @@ import { HandlerRunner } from '../handlers/handler-runner.service.js';
 import { JobRepository } from '../jobs/job.repository.js';
 import { applyEvent, type JobState } from '../jobs/job-transition.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import type { ProjectPayloadDto } from './dto/project-payload.dto.js';
-import { HandlerRunQueue } from './handler-run.queue.js';
-import { actionOf, isKnownEventType, type Media } from './magic-hour-event.types.js';
+import type { ProjectPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
+import { HandlerRunQueue } from '../queue/handler-run.queue.js';
+import { actionOf, isKnownEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
 import type { MediaEventMapper, StoredPayload } from './media/media-event.service.js';
 import { VideoEventService } from './media/video-event.service.js';
-import { WebhookEventRepository, type EventRow } from './webhook-event.repository.js';
-import type { QueuedEvent } from './webhook.constants.js';
+import { WebhookEventRepository, type EventRow } from '../webhook/webhook-event.repository.js';
+import type { QueuedEvent } from '../queue/queue.constants.js';
 
 /** Which attempt at a batch this is, as the queue counts them. */
 export interface ProcessingAttempt {

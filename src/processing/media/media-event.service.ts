@@ -1,7 +1,7 @@
-import type { JobDetails } from '../../jobs/job.entity.js';
+import type { JobDetails } from '../../database/entities/job.entity.js';
 import type { JobSnapshot } from '../../jobs/job-transition.js';
-import type { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../dto/project-payload.dto.js';
-import type { Media } from '../magic-hour-event.types.js';
+import type { AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../../magic-hour/dto/project-payload.dto.js';
+import type { Media } from '../../magic-hour/magic-hour-event.types.js';
 
 /** A media's own payload fields, before the ones Magic Hour left out are dropped. */
 export type MediaDetails = Record<string, string | number | boolean | null | undefined>;

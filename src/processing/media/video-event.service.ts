@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { VideoPayloadDto } from '../dto/project-payload.dto.js';
+import type { VideoPayloadDto } from '../../magic-hour/dto/project-payload.dto.js';
 import { MediaEventService, type MediaDetails, type StoredPayload } from './media-event.service.js';
 
 /** Reads `video.*` events: a video's size, frame rate and span go into the job's details. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AudioPayloadDto } from '../dto/project-payload.dto.js';
+import type { AudioPayloadDto } from '../../magic-hour/dto/project-payload.dto.js';
 import { MediaEventService, type MediaDetails, type StoredPayload } from './media-event.service.js';
 
 /** Reads `audio.*` events; an audio project has no fields beyond the common ones yet. */

@@ -10,7 +10,7 @@ import {
   REDIS_MAX_RECONNECT_DELAY_MS,
   STALLED_CHECK_INTERVAL_MS,
   WEBHOOK_QUEUE,
-} from './webhook.constants.js';
+} from './queue.constants.js';
 
 /**
  * The Bull connection, the queues' producers and Bull Board over them. `@nestjs/bull` stays inside
