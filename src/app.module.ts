@@ -15,7 +15,7 @@ import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
-import { WebhookIntakeModule } from './webhook/webhook-intake.module.js';
+import { ProcessingModule } from './processing/processing.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
 /** The whole service, shaped by the configuration's role (`api`, `worker` or `all`). */
@@ -36,8 +36,8 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
         HandlersModule.register(config, extraHandlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
-        ...(api ? [WebhookIntakeModule] : []),
-        WebhookModule.register({ worker: runsWorker(config) }),
+        ...(api ? [WebhookModule] : []),
+        ...(runsWorker(config) ? [ProcessingModule] : []),
         ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],

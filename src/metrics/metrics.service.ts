@@ -1,7 +1,15 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { EVENT_TYPES, MEDIA, isKnownEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
-import { WEBHOOK_OUTCOMES, type WebhookOutcome } from '../webhook/webhook-outcome.js';
+
+/**
+ * What became of one delivery to `POST /webhook`: the `outcome` of its metric and its log line.
+ * `rejected` is a 4xx (signature, body, encoding, size), `stale` a 401 for an authentic delivery signed
+ * outside the tolerance (recorded, not processed), `error` a 5xx (the event could not be stored).
+ * To add an outcome, add it here and to `outcomeOf`; the typecheck then asks for its log level.
+ */
+export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error'] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** The `type` label of a delivery whose type is well-formed but not one of the nine. */
 export const OTHER_TYPE = 'other';

@@ -1,11 +1,6 @@
-/**
- * What became of one delivery to `POST /webhook`: the `outcome` of its metric and its log line.
- * `rejected` is a 4xx (signature, body, encoding, size), `stale` a 401 for an authentic delivery signed
- * outside the tolerance (recorded, not processed), `error` a 5xx (the event could not be stored).
- * To add an outcome, add it here and to `outcomeOf`; the typecheck then asks for its log level.
- */
-export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error'] as const;
-export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+import type { WebhookOutcome } from '../metrics/metrics.service.js';
+
+export type { WebhookOutcome };
 
 /** The outcome of a delivery that was answered 200. */
 export function outcomeOf(result: { duplicate: boolean; quarantined?: true; ignored?: true }): WebhookOutcome {

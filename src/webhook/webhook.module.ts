@@ -1,41 +1,38 @@
-import { DynamicModule, Module, type Provider } from '@nestjs/common';
-import { JobsModule } from '../jobs/jobs.module.js';
-import { EventProcessingService } from '../processing/event-processing.service.js';
-import { AudioEventService } from '../processing/media/audio-event.service.js';
-import { ImageEventService } from '../processing/media/image-event.service.js';
-import { VideoEventService } from '../processing/media/video-event.service.js';
-import { HandlerRunProcessor } from '../handlers/handler-run.processor.js';
-import { WebhookEventProcessor } from '../processing/webhook-event.processor.js';
-import { WebhookEventRelay } from '../processing/webhook-event.relay.js';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { SignatureGuard } from './signature.guard.js';
+import { WebhookBodyMiddleware } from './webhook-body.middleware.js';
+import { WebhookDeliveryLogMiddleware } from './webhook-delivery-log.middleware.js';
+import { WebhookEventParser } from './webhook-event.parser.js';
+import { WebhookEventPipe } from './webhook-event.pipe.js';
 import { WebhookEventRepository } from './webhook-event.repository.js';
+import { WebhookIntakeBatcher } from './webhook-intake.batcher.js';
+import { WebhookIntakeService } from './webhook-intake.service.js';
 import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
+import { WEBHOOK_ROUTE } from '../queue/queue.constants.js';
+import { WebhookController } from './webhook.controller.js';
 
-/** Whether this process runs the worker half of the pipeline (intake is `WebhookIntakeModule`). */
-export interface WebhookModuleOptions {
-  /** Processing: the queue consumer, the media services and the relay. */
-  worker: boolean;
-}
-
-/** Receiving, storing, queueing and processing Magic Hour's events. */
-@Module({})
-export class WebhookModule {
-  static register(options: WebhookModuleOptions): DynamicModule {
-    const providers: Provider[] = [WebhookEventRepository];
-    if (options.worker) {
-      providers.push(
-        VideoEventService,
-        ImageEventService,
-        AudioEventService,
-        EventProcessingService,
-        WebhookEventProcessor,
-        HandlerRunProcessor,
-        WebhookEventRelay,
-      );
-    }
-    return {
-      module: WebhookModule,
-      imports: [WebhookQueueModule, JobsModule],
-      providers,
-    };
+/**
+ * `WebhookModule`, intake (the HTTP role): `POST /webhook` with its raw-body parser and per-delivery log line, the
+ * signature guard, the DTO pipe, and the group commit into the inbox.
+ */
+@Module({
+  imports: [WebhookQueueModule],
+  controllers: [WebhookController],
+  providers: [
+    WebhookEventRepository,
+    WebhookEventParser,
+    WebhookEventPipe,
+    WebhookIntakeBatcher,
+    WebhookIntakeService,
+    SignatureGuard,
+    WebhookBodyMiddleware,
+    WebhookDeliveryLogMiddleware,
+  ],
+})
+export class WebhookModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(WebhookDeliveryLogMiddleware, WebhookBodyMiddleware)
+      .forRoutes({ path: WEBHOOK_ROUTE, method: RequestMethod.POST });
   }
 }
