@@ -257,7 +257,8 @@ describe('Event handlers (real Postgres and Redis)', () => {
     await eventually(async () => (await authed('get', `/jobs/${id}`)).body.status === 'rendering');
     const event = (await authed('get', `/events/${eventId}`)).body;
     expect(event).toMatchObject({ status: 'processed', eventKey: `image.started:${id}`, lastError: null });
-    expect(count('image.*', id)).toBe(1);
+    // Handlers run from their own queue once the event's transaction committed: wait for the run.
+    await eventually(async () => count('image.*', id) === 1);
 
     const garbage = await deliver('still { not json');
     expect(garbage.body.quarantined).toBe(true);
