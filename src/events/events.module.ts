@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApiKeyGuard } from '../common/api-key.guard.js';
 import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
-import { EventRepository } from './event.repository.js';
+import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
 import { EventsController } from './events.controller.js';
 import { EventsService } from './events.service.js';
 
@@ -10,7 +10,7 @@ import { EventsService } from './events.service.js';
 @Module({
   imports: [WebhookQueueModule],
   controllers: [EventsController],
-  providers: [EventRepository, EventsService, WebhookEventParser, ApiKeyGuard],
+  providers: [WebhookEventRepository, EventsService, WebhookEventParser, ApiKeyGuard],
   exports: [EventsService],
 })
 export class EventsModule {}

@@ -7,9 +7,14 @@ import { MagicHourHandlerRegistry } from '../handlers/handler-registry.js';
 import type { Media } from '../magic-hour/magic-hour-event.types.js';
 import { HandlerRunQueue } from '../queue/handler-run.queue.js';
 import { WebhookEventParser } from '../webhook/webhook-event.parser.js';
+import {
+  WebhookEventRepository,
+  type EventConflictRecord,
+  type EventFilter,
+  type StoredEvent,
+} from '../webhook/webhook-event.repository.js';
 import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
 import type { BulkReplayResponse, EventPageResponse, EventResponse, ReplayResponse } from './dto/event.response.js';
-import { EventRepository, type EventConflictRecord, type EventFilter, type StoredEvent } from './event.repository.js';
 
 /** Most events one bulk replay takes. */
 export const BULK_REPLAY_MAX = 1000;
@@ -62,7 +67,7 @@ function storedBody(payload: unknown): Buffer {
 @Injectable()
 export class EventsService {
   constructor(
-    private readonly events: EventRepository,
+    private readonly events: WebhookEventRepository,
     private readonly runs: HandlerRunRepository,
     private readonly registry: MagicHourHandlerRegistry,
     private readonly parser: WebhookEventParser,
@@ -179,6 +184,6 @@ export class EventsService {
    * so that the relay does not queue it a second time. If Redis does not take it, the relay will.
    */
   private async processAgain(eventId: string, media: Media): Promise<void> {
-    if (await this.queue.enqueue([{ eventId, media }], { fresh: true })) await this.events.markEnqueued(eventId);
+    if (await this.queue.enqueue([{ eventId, media }], { fresh: true })) await this.events.markReplayEnqueued(eventId);
   }
 }

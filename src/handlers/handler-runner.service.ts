@@ -1,11 +1,9 @@
 import { asError } from '../common/domain.errors.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from '../logging/pino-logger.js';
-import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
-import type { EventRow } from '../webhook/webhook-event.repository.js';
+import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { actionOf, isKnownEventType } from '../magic-hour/magic-hour-event.types.js';
@@ -35,9 +33,9 @@ export class HandlerTimeoutError extends Error {
 export class HandlerRunner {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: MagicHourHandlerRegistry,
     private readonly runs: HandlerRunRepository,
+    private readonly events: WebhookEventRepository,
     private readonly jobs: JobsService,
     private readonly metrics: MetricsService,
     private readonly log: PinoLogger,
@@ -53,10 +51,7 @@ export class HandlerRunner {
    * `PermanentHandlerError`, is a dead letter. Returns the runs that did not succeed.
    */
   async runPending(eventId: string, attempt: number, maxAttempts: number): Promise<FailedRun[]> {
-    const [event]: EventRow[] = await this.dataSource.query(
-      `SELECT id, type, media, project_id, payload, received_at FROM webhook_events WHERE id = $1`,
-      [eventId],
-    );
+    const event = await this.events.findForHandlers(eventId);
     if (!event || !isKnownEventType(event.type)) return [];
     // The lease outlasts the run's timeout, so a live run is never claimed twice.
     const open = new Set(await this.runs.claim(eventId, this.config.handlerTimeoutMs * 2 + 10_000));

@@ -2,6 +2,7 @@ import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { AppConfig } from '../config/app.config.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
 import { DownloadOutputsHandler } from './download-outputs.handler.js';
 import { HandlerRunRepository } from './handler-run.repository.js';
 import { HandlerRunner } from './handler-runner.service.js';
@@ -31,6 +32,7 @@ export class HandlersModule {
         { provide: DISABLED_HANDLER_CLASSES, useValue: disabled },
         MagicHourHandlerRegistry,
         HandlerRunRepository,
+        WebhookEventRepository,
         HandlerRunner,
         ...builtIn,
         ...HANDLERS,

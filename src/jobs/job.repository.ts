@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventStatus, JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import type { JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 import { JobEntity } from '../database/entities/job.entity.js';
 import type { JobState } from './job-transition.js';
-
-/** One entry of a job's event history. */
-export interface JobEventRecord {
-  projectId: string;
-  type: string;
-  status: EventStatus;
-  receivedAt: Date;
-  processedAt: Date | null;
-}
 
 /** Filters and keyset position for listing jobs, newest first. */
 export interface JobListQuery {
@@ -139,24 +130,5 @@ export class JobRepository {
       });
     }
     return builder.getMany();
-  }
-
-  /** The event history of these jobs, oldest first. */
-  async eventsOf(jobIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<JobEventRecord[]> {
-    if (jobIds.length === 0) return [];
-    const rows: Array<{ project_id: string; type: string; status: EventStatus; received_at: Date; processed_at: Date | null }> =
-      await manager.query(
-        // A stale event was refused (401) and has not happened as far as the job goes, unless replayed.
-        `SELECT project_id, type, status, received_at, processed_at FROM webhook_events
-          WHERE project_id = ANY($1::text[]) AND status <> 'stale' ORDER BY received_at, id`,
-        [jobIds],
-      );
-    return rows.map((row) => ({
-      projectId: row.project_id,
-      type: row.type,
-      status: row.status,
-      receivedAt: row.received_at,
-      processedAt: row.processed_at,
-    }));
   }
 }

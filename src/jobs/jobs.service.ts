@@ -7,6 +7,7 @@ import { DEFAULT_PAGE_SIZE } from '../common/page.query.js';
 import type { ListJobsQuery } from './dto/list-jobs.query.js';
 import { toJobResponse, type JobPageResponse, type JobResponse } from './dto/job.response.js';
 import { StoredFileRepository } from './stored-file.repository.js';
+import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
 import { JobRepository } from './job.repository.js';
 
 /** Answers "what is the status of job X?" and lists jobs. */
@@ -15,6 +16,7 @@ export class JobsService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly files: StoredFileRepository,
+    private readonly events: WebhookEventRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -22,7 +24,7 @@ export class JobsService {
   async get(id: string): Promise<JobResponse> {
     // History first, then the job: an event the history shows as processed was committed with its job
     // update, so the job read after it includes it (read the other way round, they could disagree).
-    const [events, files] = await Promise.all([this.jobs.eventsOf([id]), this.files.listFor([id])]);
+    const [events, files] = await Promise.all([this.events.eventsOfJobs([id]), this.files.listFor([id])]);
     const job = await this.jobs.findById(id);
     if (!job) throw new JobNotFoundError(id);
     return toJobResponse(job, events, files);
@@ -37,7 +39,7 @@ export class JobsService {
     const { rows, events, files } = await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const found = await this.jobs.list({ status: query.status, media: query.media, limit, after }, manager);
       const ids = found.slice(0, limit).map((job) => job.id);
-      const [history, stored] = [await this.jobs.eventsOf(ids, manager), await this.files.listFor(ids, manager)];
+      const [history, stored] = [await this.events.eventsOfJobs(ids, manager), await this.files.listFor(ids, manager)];
       return { rows: found, events: history, files: stored };
     });
     const page = rows.slice(0, limit);

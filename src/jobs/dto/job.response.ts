@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../../magic-hour/magic-hour-event.types.js';
 import type { JobDetails, JobDownload, JobEntity, JobError } from '../../database/entities/job.entity.js';
 import type { StoredFile } from '../stored-file.repository.js';
-import type { JobEventRecord } from '../job.repository.js';
+import type { JobEventRecord } from '../../webhook/webhook-event.repository.js';
 
 // These classes are the REST API's response shapes and, through their decorators, its OpenAPI schemas.
 
