@@ -139,7 +139,11 @@ async function latency(url: string): Promise<OpenLoopResult> {
     process.execPath,
     ['dist/bench/open-loop.js', url, String(OPEN_RATE), String(OPEN_WARMUP_SECONDS), String(OPEN_SECONDS)],
     // Sending, plus the longest a request may wait (`bench/load.ts`), plus time to start and report.
-    { env: { ...process.env, BENCH_SECRET: SECRET }, maxBuffer: 64 * 1024 * 1024, timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000 },
+    {
+      env: { ...process.env, BENCH_SECRET: SECRET },
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: (OPEN_WARMUP_SECONDS + OPEN_SECONDS) * 1000 + 60_000,
+    },
   );
   return JSON.parse(stdout) as OpenLoopResult;
 }
@@ -183,7 +187,8 @@ async function eventCounts(client: pg.Client): Promise<{ stored: number; process
 async function waitProcessed(client: pg.Client, limitMs: number): Promise<number> {
   const started = performance.now();
   for (;;) {
-    const [{ left }] = (await client.query<{ left: number }>(`SELECT count(*)::int AS left FROM webhook_events WHERE status = 'received'`)).rows;
+    const [{ left }] = (await client.query<{ left: number }>(`SELECT count(*)::int AS left FROM webhook_events WHERE status = 'received'`))
+      .rows;
     if (left === 0 || performance.now() - started > limitMs) return left;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -291,9 +296,19 @@ async function drain(name: string, database: string, workers: number): Promise<{
 }
 
 /** One row of the targets table: `measured / reference` against `required` (at least, or at most). */
-function target(name: string, measured: string, reference: string, ratio: number, bound: '≥' | '≤' | '<', required: number, note = ''): void {
+function target(
+  name: string,
+  measured: string,
+  reference: string,
+  ratio: number,
+  bound: '≥' | '≤' | '<',
+  required: number,
+  note = '',
+): void {
   const met = bound === '≥' ? ratio >= required : bound === '≤' ? ratio <= required : ratio < required;
-  say(`| ${name} | ${measured} | ${reference} | ${fmt(ratio, 2)} | ${bound} ${required} | ${met && note === '' ? 'PASS' : 'MISS'}${note} |`);
+  say(
+    `| ${name} | ${measured} | ${reference} | ${fmt(ratio, 2)} | ${bound} ${required} | ${met && note === '' ? 'PASS' : 'MISS'}${note} |`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -309,11 +324,15 @@ async function main(): Promise<void> {
   try {
     say(`# Benchmark results`);
     say();
-    say(`${new Date().toISOString()} · ${availableParallelism()} cores (${cpus()[0]?.model.trim()}) · Node ${process.version}` +
-      `${QUICK ? ' · --quick' : ''}`);
+    say(
+      `${new Date().toISOString()} · ${availableParallelism()} cores (${cpus()[0]?.model.trim()}) · Node ${process.version}` +
+        `${QUICK ? ' · --quick' : ''}`,
+    );
     say(`Load: pre-signed unique events of all nine types; client, service, baselines, Postgres and Redis share the machine.`);
-    say(`Conventional: the same card written the way most NestJS code is (\`bench/baselines/conventional/\`): \`rawBody\`, an HMAC guard, ` +
-      `\`ValidationPipe\` over nested DTOs, a TypeORM insert guarded by the unique key, \`queue.add\` per request, one \`@Process()\` upserting the job row.`);
+    say(
+      `Conventional: the same card written the way most NestJS code is (\`bench/baselines/conventional/\`): \`rawBody\`, an HMAC guard, ` +
+        `\`ValidationPipe\` over nested DTOs, a TypeORM insert guarded by the unique key, \`queue.add\` per request, one \`@Process()\` upserting the job row.`,
+    );
     say();
 
     const bare = await startNode('bare', 'dist/bench/baselines/bare-http.js', {}, 4001);
@@ -326,8 +345,10 @@ async function main(): Promise<void> {
 
     say(`## Intake capacity: closed loop, ${CONNECTIONS} connections, ${CAPACITY_SECONDS} s after a ${WARMUP_SECONDS} s warm-up`);
     say();
-    say(`${ROUNDS} alternating round(s) each for NestJS, the service and the conventional app, both with APP_ROLE=api ` +
-      `(no processing in the process); each row shows its median round.`);
+    say(
+      `${ROUNDS} alternating round(s) each for NestJS, the service and the conventional app, both with APP_ROLE=api ` +
+        `(no processing in the process); each row shows its median round.`,
+    );
     say();
     say(`| target | 2xx/s (median) | 2xx/s (each round) | p50 ms | p99 ms | non-2xx + errors | peak RSS MB |`);
     say(`|---|---|---|---|---|---|---|`);
@@ -348,15 +369,21 @@ async function main(): Promise<void> {
     await conventionalApi.stop();
     if (SCALE) {
       const second = await startNode('api-2', SERVICE, appEnv(apiDatabase, 'api'), 4003);
-      reportCapacity('this service, two API processes', [await capacity([API, 'http://127.0.0.1:4003'])], Math.max(api.peakRssMb(), second.peakRssMb()));
+      reportCapacity(
+        'this service, two API processes',
+        [await capacity([API, 'http://127.0.0.1:4003'])],
+        Math.max(api.peakRssMb(), second.peakRssMb()),
+      );
       await second.stop();
     }
     say();
 
     say(`## Intake latency: open loop, ${OPEN_RATE} events/s offered, ${OPEN_ROUNDS} alternating rounds of ${OPEN_SECONDS} s each`);
     say();
-    say(`Each round is a fresh client process that sends for ${OPEN_WARMUP_SECONDS} s untimed before its timed ${OPEN_SECONDS} s, ` +
-      `and times each request from when it was due. Percentiles are over every timed request of a target's rounds together.`);
+    say(
+      `Each round is a fresh client process that sends for ${OPEN_WARMUP_SECONDS} s untimed before its timed ${OPEN_SECONDS} s, ` +
+        `and times each request from when it was due. Percentiles are over every timed request of a target's rounds together.`,
+    );
     say();
     say(`| target | requests/s | requests timed | p50 ms | p90 ms | p99 ms | p99 ms (each round) | non-2xx + errors | peak RSS MB |`);
     say(`|---|---|---|---|---|---|---|---|---|`);
@@ -372,12 +399,18 @@ async function main(): Promise<void> {
     await Promise.all([nest.stop(), api.stop()]);
     say();
 
-    say(`## End to end: one process taking and processing events, closed loop ${END_TO_END_SECONDS} s at ${CONNECTIONS} connections, then until all are processed`);
+    say(
+      `## End to end: one process taking and processing events, closed loop ${END_TO_END_SECONDS} s at ${CONNECTIONS} connections, then until all are processed`,
+    );
     say();
-    say(`Events processed per second of the closed loop and the drain after it together. After a ${WARMUP_SECONDS} s warm-up (and its drain), ` +
-      `${ROUNDS} alternating round(s) each; each row shows its median round.`);
+    say(
+      `Events processed per second of the closed loop and the drain after it together. After a ${WARMUP_SECONDS} s warm-up (and its drain), ` +
+        `${ROUNDS} alternating round(s) each; each row shows its median round.`,
+    );
     say();
-    say(`| target | events/s (median) | events/s (each round) | events taken | taken/s during the loop | drain s | not processed | non-2xx + errors | peak RSS MB |`);
+    say(
+      `| target | events/s (median) | events/s (each round) | events taken | taken/s during the loop | drain s | not processed | non-2xx + errors | peak RSS MB |`,
+    );
     say(`|---|---|---|---|---|---|---|---|---|`);
     const endToEndTargets: EndToEndTarget[] = [];
     for (const [name, script, port] of [
@@ -420,19 +453,56 @@ async function main(): Promise<void> {
     say();
     say(`| target | this service | reference | ratio | required | result |`);
     say(`|---|---|---|---|---|---|`);
-    target('intake capacity, to the do-nothing NestJS controller', `${fmt(serviceCapacity)} 2xx/s`, `${fmt(nestCapacity)} 2xx/s`,
-      serviceCapacity / nestCapacity, '≥', TARGET.capacityToNest);
-    target('intake capacity, to the conventional implementation', `${fmt(serviceCapacity)} 2xx/s`, `${fmt(conventionalCapacity)} 2xx/s`,
-      serviceCapacity / conventionalCapacity, '≥', TARGET.capacityToConventional);
-    target('end-to-end throughput, to the conventional implementation', `${fmt(serviceEndToEnd)} events/s`, `${fmt(conventionalEndToEnd)} events/s`,
-      serviceEndToEnd / conventionalEndToEnd, '≥', TARGET.endToEndToConventional);
-    target(`p99 at ${OPEN_RATE} events/s offered, to the do-nothing NestJS controller`, `${fmt(serviceLatency.p99, 1)} ms`, `${fmt(nestLatency.p99, 1)} ms`,
-      serviceLatency.p99 / nestLatency.p99, '≤', TARGET.p99ToNest, serviceLatency.failures > 0 ? ` (${serviceLatency.failures} requests failed)` : '');
-    target('worker, one process draining a backlog', `${fmt(worker.eventsPerSecond)} events/s`, `${TARGET.workerEventsPerSecond} events/s`,
-      worker.eventsPerSecond / TARGET.workerEventsPerSecond, '≥', 1);
+    target(
+      'intake capacity, to the do-nothing NestJS controller',
+      `${fmt(serviceCapacity)} 2xx/s`,
+      `${fmt(nestCapacity)} 2xx/s`,
+      serviceCapacity / nestCapacity,
+      '≥',
+      TARGET.capacityToNest,
+    );
+    target(
+      'intake capacity, to the conventional implementation',
+      `${fmt(serviceCapacity)} 2xx/s`,
+      `${fmt(conventionalCapacity)} 2xx/s`,
+      serviceCapacity / conventionalCapacity,
+      '≥',
+      TARGET.capacityToConventional,
+    );
+    target(
+      'end-to-end throughput, to the conventional implementation',
+      `${fmt(serviceEndToEnd)} events/s`,
+      `${fmt(conventionalEndToEnd)} events/s`,
+      serviceEndToEnd / conventionalEndToEnd,
+      '≥',
+      TARGET.endToEndToConventional,
+    );
+    target(
+      `p99 at ${OPEN_RATE} events/s offered, to the do-nothing NestJS controller`,
+      `${fmt(serviceLatency.p99, 1)} ms`,
+      `${fmt(nestLatency.p99, 1)} ms`,
+      serviceLatency.p99 / nestLatency.p99,
+      '≤',
+      TARGET.p99ToNest,
+      serviceLatency.failures > 0 ? ` (${serviceLatency.failures} requests failed)` : '',
+    );
+    target(
+      'worker, one process draining a backlog',
+      `${fmt(worker.eventsPerSecond)} events/s`,
+      `${TARGET.workerEventsPerSecond} events/s`,
+      worker.eventsPerSecond / TARGET.workerEventsPerSecond,
+      '≥',
+      1,
+    );
     const rss = Math.max(apiRss, endToEndRss, worker.rssMb);
-    target('peak RSS of any service process', `${fmt(rss)} MB (API ${fmt(apiRss)}, end to end ${fmt(endToEndRss)}, draining ${fmt(worker.rssMb)})`,
-      `${TARGET.rssMb} MB`, rss / TARGET.rssMb, '<', 1);
+    target(
+      'peak RSS of any service process',
+      `${fmt(rss)} MB (API ${fmt(apiRss)}, end to end ${fmt(endToEndRss)}, draining ${fmt(worker.rssMb)})`,
+      `${TARGET.rssMb} MB`,
+      rss / TARGET.rssMb,
+      '<',
+      1,
+    );
     say();
     say(`Run time: ${fmt((performance.now() - began) / 60_000, 1)} min.`);
     writeFileSync('bench/results.md', `${out.join('\n')}\n`);
@@ -442,7 +512,9 @@ async function main(): Promise<void> {
     await stopAll();
     for (const name of databases) await query('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     // Each database was also a queue prefix: leave nothing of the run in Redis either.
-    await removeKeysUnder('redis://127.0.0.1:6379', databases).catch((error: unknown) => console.error(`Could not remove the bench's Redis keys: ${String(error)}`));
+    await removeKeysUnder('redis://127.0.0.1:6379', databases).catch((error: unknown) =>
+      console.error(`Could not remove the bench's Redis keys: ${String(error)}`),
+    );
   }
 }
 

@@ -61,9 +61,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     useAdminViews(app);
   }
   answerClientErrorsWithJson(app.getHttpServer());
-  app.useGlobalPipes(
-    new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }),
-  );
+  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }));
   return app;
 }
 

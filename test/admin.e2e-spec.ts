@@ -85,7 +85,10 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(new URL(page.url()).searchParams.get('next')).toBe('/admin/events?status=failed');
 
     await page.fill('input[name="key"]', 'not-the-key');
-    const [answer] = await Promise.all([page.waitForResponse((res) => res.request().method() === 'POST'), page.click('button[type="submit"]')]);
+    const [answer] = await Promise.all([
+      page.waitForResponse((res) => res.request().method() === 'POST'),
+      page.click('button[type="submit"]'),
+    ]);
     expect(answer.status()).toBe(401);
     await expect(page.textContent('.notice-error')).resolves.toContain('That key is not one of the API keys');
     expect(await sessionCookie()).toBeUndefined();
@@ -102,12 +105,18 @@ describe('Operator console and Bull Board in headless Chromium', () => {
 
   it('keeps the session in Postgres under the id the cookie signs, holding neither the key nor more than an id of it', async () => {
     const cookie = await sessionCookie();
-    const sid = decodeURIComponent(cookie!.value).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    const sid = decodeURIComponent(cookie!.value)
+      .replace(/^s:/, '')
+      .replace(/\.[^.]*$/, '');
     const rows = await t.db.query(`SELECT sid, sess::text AS sess, expire FROM admin_sessions`);
     expect(rows).toHaveLength(1);
     expect(rows[0].sid).toBe(sid);
     expect(rows[0].sess).not.toContain(TEST_API_KEY);
-    expect(JSON.parse(rows[0].sess)).toMatchObject({ keyId: expect.any(String), expiresAt: expect.any(Number), csrfToken: expect.any(String) });
+    expect(JSON.parse(rows[0].sess)).toMatchObject({
+      keyId: expect.any(String),
+      expiresAt: expect.any(Number),
+      csrfToken: expect.any(String),
+    });
     expect(Math.abs(new Date(rows[0].expire).getTime() - cookie!.expires * 1000)).toBeLessThan(2000);
   });
 
@@ -125,8 +134,13 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     const board = () => http().get('/admin/queues/api/queues').set('cookie', cookie);
     expect((await board()).status).toBe(200);
     // The login's end is in the session itself, so no visit moves it; here it has come.
-    const sid = decodeURIComponent(cookie.split('=')[1]).replace(/^s:/, '').replace(/\.[^.]*$/, '');
-    await t.db.query(`UPDATE admin_sessions SET sess = jsonb_set(sess::jsonb, '{expiresAt}', to_jsonb($2::bigint))::json WHERE sid = $1`, [sid, Date.now() - 1]);
+    const sid = decodeURIComponent(cookie.split('=')[1])
+      .replace(/^s:/, '')
+      .replace(/\.[^.]*$/, '');
+    await t.db.query(`UPDATE admin_sessions SET sess = jsonb_set(sess::jsonb, '{expiresAt}', to_jsonb($2::bigint))::json WHERE sid = $1`, [
+      sid,
+      Date.now() - 1,
+    ]);
     expect((await board()).status).toBe(401);
   });
 
@@ -272,7 +286,9 @@ describe('Operator console and Bull Board in headless Chromium', () => {
 
     const violations = consoleErrors.filter((error) => /Content Security Policy/i.test(error.text));
     // Bull Board's page links a Google Fonts stylesheet: the policy must have blocked it.
-    expect(violations.some((violation) => violation.text.includes('fonts.googleapis.com') && violation.text.includes('style-src'))).toBe(true);
+    expect(violations.some((violation) => violation.text.includes('fonts.googleapis.com') && violation.text.includes('style-src'))).toBe(
+      true,
+    );
     for (const violation of violations) {
       expect(violation.url).toContain('/admin/queues');
       expect(violation.text).toContain('fonts.googleapis.com');
@@ -286,7 +302,9 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     await Promise.all([page.waitForURL('**/admin/login'), page.click('header >> text=Log out')]);
     expect(await sessionCookie()).toBeUndefined();
     // The session is gone from the store, so a copy of the cookie (kept, or stolen) lets no one in.
-    const sid = decodeURIComponent(copied!.value).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    const sid = decodeURIComponent(copied!.value)
+      .replace(/^s:/, '')
+      .replace(/\.[^.]*$/, '');
     expect(await t.db.query(`SELECT sid FROM admin_sessions WHERE sid = $1`, [sid])).toEqual([]);
     const replayed = `mh_admin_session=${copied!.value}`;
     expect((await http().get('/admin/queues/api/queues').set('cookie', replayed)).status).toBe(401);
@@ -307,7 +325,9 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(keyed.status).toBe(200);
     expect(keyed.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['magic-hour-events', 'magic-hour-handlers']);
     expect((await http().get('/admin').set('authorization', 'Bearer wrong').set('accept', 'text/html')).status).toBe(303);
-    expect((await http().get(`/admin/jobs/${jobs.complete}`).set('authorization', `Bearer ${TEST_API_KEY}`)).text).toContain('video.completed');
+    expect((await http().get(`/admin/jobs/${jobs.complete}`).set('authorization', `Bearer ${TEST_API_KEY}`)).text).toContain(
+      'video.completed',
+    );
   });
 
   it('refuses a form that is not urlencoded (415) or too large (413), and a bad filter with 400', async () => {
@@ -315,8 +335,16 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     const replay = `/admin/events/${quarantinedEventId}/replay`;
     const json = await http().post(replay).set(bearer).set('content-type', 'application/json').send('{}');
     expect(json.status).toBe(415);
-    expect(json.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringContaining('x-www-form-urlencoded') });
-    const big = await http().post(replay).set(bearer).type('form').send(`csrf=${'x'.repeat(20_000)}`);
+    expect(json.body).toEqual({
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: expect.stringContaining('x-www-form-urlencoded'),
+    });
+    const big = await http()
+      .post(replay)
+      .set(bearer)
+      .type('form')
+      .send(`csrf=${'x'.repeat(20_000)}`);
     expect(big.status).toBe(413);
     expect(big.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
     // One byte over the limit (8 KiB): refused unread; at the limit: read, then refused by the form's DTO.
@@ -335,7 +363,11 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(login.status).toBe(401);
     expect(login.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringContaining('not one of the API keys') });
     const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'processed'`, [jobs.complete]);
-    const replay = await http().post(`/admin/events/${id}/replay`).set('authorization', `Bearer ${TEST_API_KEY}`).type('form').send({ csrf: 'x' });
+    const replay = await http()
+      .post(`/admin/events/${id}/replay`)
+      .set('authorization', `Bearer ${TEST_API_KEY}`)
+      .type('form')
+      .send({ csrf: 'x' });
     expect(replay.status).toBe(409);
     expect(replay.body).toEqual({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('nothing to replay') });
   });
@@ -350,7 +382,12 @@ describe('Operator console and Bull Board in headless Chromium', () => {
   });
 
   it.each([
-    ['a stale body that is not a valid event', (id: string) => eventBody('video.completed', id, { width: 'very wide' }), 'quarantined', 'now quarantined'],
+    [
+      'a stale body that is not a valid event',
+      (id: string) => eventBody('video.completed', id, { width: 'very wide' }),
+      'quarantined',
+      'now quarantined',
+    ],
     ['a stale valid event', (id: string) => eventBody('video.started', id), 'processing', 'queued to be processed'],
     [
       'a stale event of a type this service does not process',
@@ -363,7 +400,10 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     const job = projectId();
     const body = makeBody(job);
     // Signed with the right secret an hour ago: refused 401, and recorded as stale.
-    const delivered = await http().post('/webhook').set(signedHeaders(body, TEST_SECRET, Math.floor(Date.now() / 1000) - 3600)).send(body);
+    const delivered = await http()
+      .post('/webhook')
+      .set(signedHeaders(body, TEST_SECRET, Math.floor(Date.now() / 1000) - 3600))
+      .send(body);
     expect(delivered.status).toBe(401);
     // (A quarantined body is stored whole, a valid one as its payload.)
     const [{ id }] = await t.db.query(
@@ -379,7 +419,9 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(shown.text).toMatch(new RegExp(`class="notice notice-ok"[^>]*>[^<]*${says}`));
     // A stale event never "now validates": that is for a quarantined one that was fixed.
     expect(shown.text).not.toContain('now validates');
-    expect(shown.text).toMatch(outcome === 'processing' ? /<h1>.*class="status status-(received|processed)"/ : new RegExp(`<h1>.*class="status status-${outcome}"`));
+    expect(shown.text).toMatch(
+      outcome === 'processing' ? /<h1>.*class="status status-(received|processed)"/ : new RegExp(`<h1>.*class="status status-${outcome}"`),
+    );
   });
 });
 
@@ -402,7 +444,10 @@ describe('Operator console with no API key configured', () => {
   });
 
   it('still wants the CSRF token in a form', async () => {
-    const res = await request(t.app.getHttpServer()).post('/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b/replay').type('form').send('csrf=guess');
+    const res = await request(t.app.getHttpServer())
+      .post('/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b/replay')
+      .type('form')
+      .send('csrf=guess');
     expect(res.status).toBe(403);
   });
 });

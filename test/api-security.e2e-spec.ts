@@ -19,7 +19,11 @@ describe('REST API security headers (helmet)', () => {
     ['GET /health', () => http().get('/health'), 200],
     ['GET /jobs with a key', () => http().get('/jobs').set('authorization', `Bearer ${TEST_API_KEY}`), 200],
     ['GET /jobs without a key', () => http().get('/jobs'), 401],
-    ['GET /events/:id of nothing', () => http().get('/events/00000000-0000-4000-8000-000000000000').set('authorization', `Bearer ${TEST_API_KEY}`), 404],
+    [
+      'GET /events/:id of nothing',
+      () => http().get('/events/00000000-0000-4000-8000-000000000000').set('authorization', `Bearer ${TEST_API_KEY}`),
+      404,
+    ],
     ['GET /nowhere', () => http().get('/nowhere'), 404],
   ] as const)('sets them on %s', async (_, send, status) => {
     const answer = await send();
@@ -146,7 +150,9 @@ describe('Console Bearer key rate limit', () => {
 
     const answers = [];
     for (let i = 0; i < 10; i++) {
-      answers.push(await http().get('/admin/queues/api/queues').set('authorization', `Bearer guess-${i}`).set('accept', 'application/json'));
+      answers.push(
+        await http().get('/admin/queues/api/queues').set('authorization', `Bearer guess-${i}`).set('accept', 'application/json'),
+      );
     }
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.slice(0, LIMIT - 1)).toEqual([401, 401]);

@@ -124,7 +124,12 @@ describe('mh against the real service (Postgres and Redis)', () => {
     const body = `{"type":"audio.completed","payload":{"id":"${id}","name":"café ☕"}}\n`;
     const { code, stdout } = await mh(['sign'], { stdin: body, env: { MAGIC_HOUR_WEBHOOK_SECRET: `${TEST_SECRET},other` } });
     expect(code).toBe(0);
-    const headers = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    const headers = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
     expect(Object.keys(headers)).toEqual(['content-type', TIMESTAMP_HEADER, SIGNATURE_HEADER]);
 
     const answer = await fetch(webhookUrl, { method: 'POST', headers, body });
@@ -224,7 +229,12 @@ describe('mh simulate retries (against endpoints of its own)', () => {
       // Two distinct events, each sent twice byte for byte.
       const bodies = flaky.requests.map((request) => request.body.toString());
       expect(new Set(bodies).size).toBe(2);
-      expect(bodies.map((body) => JSON.parse(body).type).sort()).toEqual(['video.completed', 'video.completed', 'video.started', 'video.started']);
+      expect(bodies.map((body) => JSON.parse(body).type).sort()).toEqual([
+        'video.completed',
+        'video.completed',
+        'video.started',
+        'video.started',
+      ]);
     } finally {
       await flaky.close();
     }
@@ -244,13 +254,33 @@ describe('mh simulate retries (against endpoints of its own)', () => {
   });
 
   it('counts a refused connection and a missing answer as failed attempts', async () => {
-    const refused = await simulate([...quick, '--url', `http://127.0.0.1:${await freePort()}/webhook`, '--jobs', '1', '--max-retries', '1']);
+    const refused = await simulate([
+      ...quick,
+      '--url',
+      `http://127.0.0.1:${await freePort()}/webhook`,
+      '--jobs',
+      '1',
+      '--max-retries',
+      '1',
+    ]);
     expect(refused.code).toBe(1);
     expect(refused.summary).toMatchObject({ sent: 4, givenUp: 2, answers: { ECONNREFUSED: 4 } });
 
     const silent = await endpoint(() => undefined);
     try {
-      const slow = await simulate([...quick, '--url', silent.url, '--jobs', '1', '--skip-started', '1', '--max-retries', '0', '--timeout-ms', '300']);
+      const slow = await simulate([
+        ...quick,
+        '--url',
+        silent.url,
+        '--jobs',
+        '1',
+        '--skip-started',
+        '1',
+        '--max-retries',
+        '0',
+        '--timeout-ms',
+        '300',
+      ]);
       expect(slow.code).toBe(1);
       expect(slow.summary).toMatchObject({ sent: 1, givenUp: 1, answers: { 'no answer within 300 ms': 1 } });
     } finally {
@@ -286,7 +316,11 @@ describe('bin/mh.js (a child process)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = (args: string[], input = '', env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [join(dir, 'bin/mh.js'), ...args], { input, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    spawnSync(process.execPath, [join(dir, 'bin/mh.js'), ...args], {
+      input,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+    });
 
   it('signs stdin with the secret from MH_WEBHOOK_SECRET (openssl known answer)', () => {
     const result = run(['sign', '--timestamp', '1700000000'], BODY, { MH_WEBHOOK_SECRET: 'whsec_test' });

@@ -63,7 +63,11 @@ describe('OpenAPI document at /docs (real app)', () => {
     expect(Object.keys(doc.paths['/jobs'])).toEqual(['get']);
     // The rate limit's answer, with its headers, on the REST API.
     for (const path of ['/jobs', '/jobs/{id}', '/events', '/events/{id}']) {
-      expect(Object.keys((doc.paths[path].get.responses['429'] as { headers: object }).headers).sort()).toEqual(['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining']);
+      expect(Object.keys((doc.paths[path].get.responses['429'] as { headers: object }).headers).sort()).toEqual([
+        'Retry-After',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+      ]);
     }
     expect(Object.keys(doc.paths['/events/{id}/replay'])).toEqual(['post']);
     expect(Object.keys(doc.paths['/webhook'])).toEqual(['post']);

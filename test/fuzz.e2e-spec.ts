@@ -53,39 +53,65 @@ interface Answer {
 
 /** A small pool of project ids, so that generated events collide: duplicates, conflicts, stale then fresh. */
 const projectIdArb = fc.nat(29).map((n) => `cfuzz${String(n).padStart(20, '0')}`);
-const knownField = fc.constantFrom('id', 'name', 'status', 'type', 'created_at', 'credits_charged', 'downloads', 'error', 'width', 'fps', 'image_count', 'enabled');
+const knownField = fc.constantFrom(
+  'id',
+  'name',
+  'status',
+  'type',
+  'created_at',
+  'credits_charged',
+  'downloads',
+  'error',
+  'width',
+  'fps',
+  'image_count',
+  'enabled',
+);
 const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '');
 
 const realEventArb = fc
   .record({
     type: fc.constantFrom(...ALL_TYPES, 'video.canceled', 'audio.paused'),
     id: projectIdArb,
-    overrides: fc.option(fc.dictionary(fc.oneof(knownField, hostileKey, fc.string({ maxLength: 12 })), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }), {
-      nil: undefined,
-      freq: 2,
-    }),
+    overrides: fc.option(
+      fc.dictionary(fc.oneof(knownField, hostileKey, fc.string({ maxLength: 12 })), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+      {
+        nil: undefined,
+        freq: 2,
+      },
+    ),
   })
-  .map(({ type, id, overrides }) => ({ label: overrides ? 'mutated event' : 'real event', body: Buffer.from(eventBody(type as (typeof ALL_TYPES)[number], id, overrides ?? {})) }));
+  .map(({ type, id, overrides }) => ({
+    label: overrides ? 'mutated event' : 'real event',
+    body: Buffer.from(eventBody(type as (typeof ALL_TYPES)[number], id, overrides ?? {})),
+  }));
 
 const hostileJsonArb = fc.oneof(
   fc.record({ depth: fc.integer({ min: 100, max: 30_000 }), id: projectIdArb }).map(({ depth, id }) => ({
     label: 'deep nesting',
     body: Buffer.from(`{"type":"video.completed","payload":{"id":"${id}","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`),
   })),
-  fc.record({ id: projectIdArb, number: fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '1e-400', '0.1e999999', '-0') }).map(({ id, number }) => ({
-    label: 'huge number',
-    body: Buffer.from(`{"type":"video.completed","payload":{"id":"${id}","credits_charged":${number},"width":${number}}}`),
-  })),
+  fc
+    .record({
+      id: projectIdArb,
+      number: fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '1e-400', '0.1e999999', '-0'),
+    })
+    .map(({ id, number }) => ({
+      label: 'huge number',
+      body: Buffer.from(`{"type":"video.completed","payload":{"id":"${id}","credits_charged":${number},"width":${number}}}`),
+    })),
   fc.record({ id: projectIdArb, key: hostileKey }).map(({ id, key }) => ({
     label: 'prototype keys',
     body: Buffer.from(
       `{"${key}":{"polluted":true},"type":"image.completed","payload":{"id":"${id}","${key}":{"polluted":true},"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}`,
     ),
   })),
-  fc.record({ id: projectIdArb, text: fc.constantFrom('\\u0000', '\\ud800', '\\udfff\\ud800', '\u2028', '\\"\\\\') }).map(({ id, text }) => ({
-    label: 'unstorable text',
-    body: Buffer.from(`{"type":"audio.started","payload":{"id":"${id}","name":"a${text}b"}}`),
-  })),
+  fc
+    .record({ id: projectIdArb, text: fc.constantFrom('\\u0000', '\\ud800', '\\udfff\\ud800', '\u2028', '\\"\\\\') })
+    .map(({ id, text }) => ({
+      label: 'unstorable text',
+      body: Buffer.from(`{"type":"audio.started","payload":{"id":"${id}","name":"a${text}b"}}`),
+    })),
 );
 
 const bodyArb = fc.oneof(
@@ -93,7 +119,10 @@ const bodyArb = fc.oneof(
   { weight: 3, arbitrary: hostileJsonArb },
   { weight: 2, arbitrary: fc.jsonValue().map((value) => ({ label: 'random JSON', body: Buffer.from(JSON.stringify(value) ?? 'null') })) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 2048 }).map((bytes) => ({ label: 'random bytes', body: Buffer.from(bytes) })) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }).map((text) => ({ label: 'random text', body: Buffer.from(text) })) },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: 'binary', maxLength: 300 }).map((text) => ({ label: 'random text', body: Buffer.from(text) })),
+  },
   {
     weight: 1,
     arbitrary: fc.integer({ min: 200_000, max: 400_000 }).map((size) => ({
@@ -147,10 +176,16 @@ const webhookCaseArb: fc.Arbitrary<HttpCase> = fc
     body: bodyArb,
     signing: signingArb,
     contentType: contentTypeArb,
-    encoding: fc.oneof({ weight: 19, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('gzip', 'br', 'identity') }),
+    encoding: fc.oneof(
+      { weight: 19, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom('gzip', 'br', 'identity') },
+    ),
     extra: extraHeadersArb,
     route: routeArb,
-    garbage: fc.record({ signature: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), headerValue), timestamp: fc.oneof(headerValue, fc.integer().map(String)) }),
+    garbage: fc.record({
+      signature: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), headerValue),
+      timestamp: fc.oneof(headerValue, fc.integer().map(String)),
+    }),
     flip: fc.nat(),
   })
   .map(({ body: { label, body }, signing, contentType, encoding, extra, route, garbage, flip }) => {
@@ -178,7 +213,7 @@ const webhookCaseArb: fc.Arbitrary<HttpCase> = fc
         signed = signedHeaders(body, TEST_SECRET);
         sent = Buffer.from(body);
         if (sent.length === 0) sent = Buffer.from(' ');
-        else sent[flip % sent.length] ^= 1 << flip % 8;
+        else sent[flip % sent.length] ^= 1 << (flip % 8);
         break;
       }
       case 'missing':
@@ -207,16 +242,36 @@ const rawCaseArb: fc.Arbitrary<RawCase> = fc.oneof(
     const body = eventBody('video.completed', id);
     const headers = signedHeaders(body, 'whsec_not_the_secret');
     const data = Buffer.from(
-      `POST /webhook HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `POST /webhook HTTP/1.1\r\nHost: x\r\n${Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('')}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
     for (const [at, value] of flips) data[at % data.length] = value;
     return { kind: 'raw' as const, label: 'mangled HTTP', data };
   }),
-  fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ kind: 'raw' as const, label: 'random bytes on the socket', data: Buffer.from(bytes) })),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 512 })
+    .map((bytes) => ({ kind: 'raw' as const, label: 'random bytes on the socket', data: Buffer.from(bytes) })),
   fc
     .record({
-      requestLine: fc.constantFrom('GET /health HTTP/1.1', 'POST /webhook HTTP/1.1', 'CONNECT x:443 HTTP/1.1', 'GET /jobs HTTP/1.0', 'OPTIONS * HTTP/1.1', 'GET http://x/health HTTP/1.1'),
-      headers: fc.subarray(['Host: x', 'Expect: 100-continue', 'Expect: teapot', 'Connection: Upgrade', 'Upgrade: websocket', 'Transfer-Encoding: chunked', 'Content-Length: 5', 'Content-Type: application/json']),
+      requestLine: fc.constantFrom(
+        'GET /health HTTP/1.1',
+        'POST /webhook HTTP/1.1',
+        'CONNECT x:443 HTTP/1.1',
+        'GET /jobs HTTP/1.0',
+        'OPTIONS * HTTP/1.1',
+        'GET http://x/health HTTP/1.1',
+      ),
+      headers: fc.subarray([
+        'Host: x',
+        'Expect: 100-continue',
+        'Expect: teapot',
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Transfer-Encoding: chunked',
+        'Content-Length: 5',
+        'Content-Type: application/json',
+      ]),
       body: fc.constantFrom('', '{}', '5\r\nhello\r\n0\r\n\r\n', 'hello'),
     })
     .map(({ requestLine, headers, body }) => ({
@@ -224,11 +279,13 @@ const rawCaseArb: fc.Arbitrary<RawCase> = fc.oneof(
       label: 'odd HTTP',
       data: Buffer.from(`${requestLine}\r\n${headers.map((header) => `${header}\r\n`).join('')}\r\n${body}`),
     })),
-  fc.record({ name: fc.constantFrom('X-Big', 'Cookie', 'Authorization'), size: fc.integer({ min: 17_000, max: 70_000 }) }).map(({ name, size }) => ({
-    kind: 'raw' as const,
-    label: 'oversized header',
-    data: Buffer.from(`GET /jobs HTTP/1.1\r\nHost: x\r\n${name}: ${'a'.repeat(size)}\r\n\r\n`),
-  })),
+  fc
+    .record({ name: fc.constantFrom('X-Big', 'Cookie', 'Authorization'), size: fc.integer({ min: 17_000, max: 70_000 }) })
+    .map(({ name, size }) => ({
+      kind: 'raw' as const,
+      label: 'oversized header',
+      data: Buffer.from(`GET /jobs HTTP/1.1\r\nHost: x\r\n${name}: ${'a'.repeat(size)}\r\n\r\n`),
+    })),
 );
 
 const caseArb: fc.Arbitrary<Case> = fc.oneof({ weight: 19, arbitrary: webhookCaseArb }, { weight: 1, arbitrary: rawCaseArb });
@@ -242,7 +299,22 @@ const segmentArb = fc.oneof(
   fc.constantFrom('%', '%E0%A4%A', '%00', '..', '%2e%2e', '%ZZ', '%2F', 'a'.repeat(3000), '%F0%9F%98%80', '%C0%AF'),
 );
 const queryKeyArb = fc.oneof(
-  fc.constantFrom('status', 'media', 'limit', 'cursor', 'type', 'jobId', 'handler', 'replayed', 'next', '__proto__', 'constructor[prototype][x]', 'limit[]', 'status[0]', 'toString'),
+  fc.constantFrom(
+    'status',
+    'media',
+    'limit',
+    'cursor',
+    'type',
+    'jobId',
+    'handler',
+    'replayed',
+    'next',
+    '__proto__',
+    'constructor[prototype][x]',
+    'limit[]',
+    'status[0]',
+    'toString',
+  ),
   fc.stringMatching(/^[a-z_[\]]{1,12}$/),
 );
 const queryValueArb = fc.oneof(
@@ -261,14 +333,30 @@ const restCaseArb = fc
       segmentArb.map((segment) => `/events/${segment}`),
       segmentArb.map((segment) => `/events/${segment}/replay`),
       // The operator console's routes (an API client gets JSON errors there too) and Bull Board's API.
-      fc.constantFrom('/admin', '/admin/', '/admin/events', '/admin/login', '/admin/logout', '/admin/queues/api/queues', '/admin/assets/admin.css'),
+      fc.constantFrom(
+        '/admin',
+        '/admin/',
+        '/admin/events',
+        '/admin/login',
+        '/admin/logout',
+        '/admin/queues/api/queues',
+        '/admin/assets/admin.css',
+      ),
       segmentArb.map((segment) => `/admin/jobs/${segment}`),
       segmentArb.map((segment) => `/admin/events/${segment}`),
       segmentArb.map((segment) => `/admin/events/${segment}/replay`),
     ),
     query: fc.array(fc.tuple(queryKeyArb, queryValueArb, fc.boolean()), { maxLength: 5 }),
     auth: fc.oneof(
-      fc.constantFrom<string | undefined>(undefined, `Bearer ${TEST_API_KEY}`, `Bearer ${TEST_API_KEY}`, 'Bearer wrong', `Basic ${TEST_API_KEY}`, 'Bearer', `bearer  ${TEST_API_KEY}  `),
+      fc.constantFrom<string | undefined>(
+        undefined,
+        `Bearer ${TEST_API_KEY}`,
+        `Bearer ${TEST_API_KEY}`,
+        'Bearer wrong',
+        `Basic ${TEST_API_KEY}`,
+        'Bearer',
+        `bearer  ${TEST_API_KEY}  `,
+      ),
       headerValue.map((value) => `Bearer ${value}`),
     ),
     body: fc.option(
@@ -276,14 +364,20 @@ const restCaseArb = fc
         fc.jsonValue().map((value) => ({ type: 'application/json', text: JSON.stringify(value) ?? '' })),
         // The console's forms: a replay or login form, right or mangled.
         fc
-          .array(fc.tuple(fc.constantFrom('csrf', 'key', 'next', '__proto__', 'csrf[]'), fc.string({ unit: 'grapheme', maxLength: 30 })), { maxLength: 3 })
+          .array(fc.tuple(fc.constantFrom('csrf', 'key', 'next', '__proto__', 'csrf[]'), fc.string({ unit: 'grapheme', maxLength: 30 })), {
+            maxLength: 3,
+          })
           .map((fields) => ({ type: 'application/x-www-form-urlencoded', text: new URLSearchParams(fields).toString() })),
       ),
       { nil: undefined },
     ),
   })
   .map(({ method, path, query, auth, body }) => {
-    const search = query.map(([key, value, raw]) => (raw ? `${key}=${value.replace(/[^\x21-\x7e]/g, '')}` : `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)).join('&');
+    const search = query
+      .map(([key, value, raw]) =>
+        raw ? `${key}=${value.replace(/[^\x21-\x7e]/g, '')}` : `${encodeURIComponent(key)}=${encodeURIComponent(value)}`,
+      )
+      .join('&');
     const headers: Record<string, string> = {};
     if (auth !== undefined) headers.authorization = auth;
     if (body !== undefined) headers['content-type'] = body.type;
@@ -320,12 +414,15 @@ describe('Fuzzing the running app with generated requests (fast-check)', () => {
 
   const send = (c: HttpCase): Promise<Answer> =>
     new Promise((resolve, reject) => {
-      const outgoing = httpRequest({ host: '127.0.0.1', port, method: c.method, path: c.path, headers: { ...c.headers, 'content-length': c.body.length }, agent }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        incoming.on('error', reject);
-      });
+      const outgoing = httpRequest(
+        { host: '127.0.0.1', port, method: c.method, path: c.path, headers: { ...c.headers, 'content-length': c.body.length }, agent },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          incoming.on('error', reject);
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end(c.body);
     });
@@ -344,7 +441,10 @@ describe('Fuzzing the running app with generated requests (fast-check)', () => {
         throw new Error(`${c.label}: ${answer.status} without a JSON body: ${answer.body.slice(0, 200)}`);
       }
       // Bull Board's API answers its own error shape (`{"error":{"key":...}}`), which its page reads.
-      const boardError = c.kind === 'http' && c.path.startsWith('/admin/queues/') && typeof (parsed as { error?: { key?: unknown } }).error?.key === 'string';
+      const boardError =
+        c.kind === 'http' &&
+        c.path.startsWith('/admin/queues/') &&
+        typeof (parsed as { error?: { key?: unknown } }).error?.key === 'string';
       if ((parsed as { statusCode?: unknown }).statusCode !== answer.status && !boardError) {
         throw new Error(`${c.label}: ${answer.status} with body ${answer.body.slice(0, 200)}`);
       }
@@ -366,7 +466,8 @@ describe('Fuzzing the running app with generated requests (fast-check)', () => {
     const answer = await send(c);
     check(c, answer, c.method);
     if (c.signedBody && c.method === 'POST' && c.path === '/webhook') {
-      if ((c.signing === 'valid' && answer.status === 200) || (c.signing !== 'valid' && answer.status === 401)) mustBeStored.push(c.signedBody);
+      if ((c.signing === 'valid' && answer.status === 200) || (c.signing !== 'valid' && answer.status === 401))
+        mustBeStored.push(c.signedBody);
     }
   }
 
@@ -441,6 +542,8 @@ describe('Fuzzing the running app with generated requests (fast-check)', () => {
       }),
       { numRuns: Math.ceil(RUNS / 2), seed: SEED },
     );
-    expect((await send({ kind: 'http', label: 'health', method: 'GET', path: '/health', headers: {}, body: Buffer.alloc(0) })).status).toBe(200);
+    expect((await send({ kind: 'http', label: 'health', method: 'GET', path: '/health', headers: {}, body: Buffer.alloc(0) })).status).toBe(
+      200,
+    );
   }, 300_000);
 });

@@ -102,7 +102,12 @@ describe('Event handlers (real Postgres and Redis)', () => {
   const eventOf = async (id: string, type: string) =>
     (await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND type = $2`, [id, type]))[0]?.id as string;
   const runsOf = async (eventId: string) =>
-    (await authed('get', `/events/${eventId}`)).body.handlerRuns as Array<{ handler: string; status: string; attempts: number; lastError: string | null }>;
+    (await authed('get', `/events/${eventId}`)).body.handlerRuns as Array<{
+      handler: string;
+      status: string;
+      attempts: number;
+      lastError: string | null;
+    }>;
 
   beforeAll(async () => {
     downloadDir = await mkdtemp(join(tmpdir(), 'mh-downloads-'));

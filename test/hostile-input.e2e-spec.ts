@@ -40,17 +40,24 @@ describe('Hostile input to the HTTP server', () => {
   });
 
   describe('content types', () => {
-    it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/xml'])(
-      'refuses a signed event sent as %s with 415 before reading it, storing nothing',
-      async (contentType) => {
-        const id = projectId();
-        const body = eventBody('video.completed', id);
-        const answer = await deliver(body, { ...signedHeaders(body, TEST_SECRET), 'content-type': contentType });
-        expect(answer.status).toBe(415);
-        expect(answer.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: 'Unsupported content type: send application/json' });
-        expect(await storedFor(id)).toEqual([]);
-      },
-    );
+    it.each([
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=utf-16',
+      'application/xml',
+    ])('refuses a signed event sent as %s with 415 before reading it, storing nothing', async (contentType) => {
+      const id = projectId();
+      const body = eventBody('video.completed', id);
+      const answer = await deliver(body, { ...signedHeaders(body, TEST_SECRET), 'content-type': contentType });
+      expect(answer.status).toBe(415);
+      expect(answer.body).toEqual({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: 'Unsupported content type: send application/json',
+      });
+      expect(await storedFor(id)).toEqual([]);
+    });
 
     it.each(['application/json', 'Application/JSON; charset="UTF-8"', 'application/vnd.magichour.event+json', null])(
       'accepts a signed event sent as %s',
@@ -60,7 +67,9 @@ describe('Hostile input to the HTTP server', () => {
         const headers = signedHeaders(body, TEST_SECRET);
         const raw = rawPost(
           '/webhook',
-          Object.entries(headers).filter(([name]) => name !== 'content-type').concat(contentType === null ? [] : [['content-type', contentType]]),
+          Object.entries(headers)
+            .filter(([name]) => name !== 'content-type')
+            .concat(contentType === null ? [] : [['content-type', contentType]]),
           body,
         );
         const answer = await rawRequest(port, raw);
@@ -108,7 +117,10 @@ describe('Hostile input to the HTTP server', () => {
       ['a bad header name', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n'],
       ['a control character in a header value', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n'],
       ['two different Content-Lengths', 'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}'],
-      ['Content-Length with Transfer-Encoding', 'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}'],
+      [
+        'Content-Length with Transfer-Encoding',
+        'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}',
+      ],
       ['a bad chunk size', 'POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'],
       ['a bare LF in the request line', 'GET /health HTTP/1.1\nHost: x\n\n'],
     ])('answers %s with 400 JSON', async (_, raw) => {
@@ -147,19 +159,19 @@ describe('Hostile input to the HTTP server', () => {
       ['a NUL in a cursor id', `/jobs?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
       ['a cursor date Postgres cannot hold', `/jobs?cursor=${cursorOf('-271821-04-20T00:00:00.000Z', 'cabc')}`],
       ['a cursor date past year 9999', `/events?cursor=${cursorOf('+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000')}`],
-      ['a NUL in the console\'s jobId filter', '/admin/events?jobId=a%00b'],
-      ['a NUL in the console\'s type filter', '/admin/events?type=%00'],
-      ['a control character in the console\'s type filter', '/admin/events?type=video.%01'],
-      ['a NUL in the console\'s status filter', '/admin/events?status=failed%00'],
-      ['a NUL in the console\'s jobs filters', '/admin?status=%00&media=%00'],
+      ["a NUL in the console's jobId filter", '/admin/events?jobId=a%00b'],
+      ["a NUL in the console's type filter", '/admin/events?type=%00'],
+      ["a control character in the console's type filter", '/admin/events?type=video.%01'],
+      ["a NUL in the console's status filter", '/admin/events?status=failed%00'],
+      ["a NUL in the console's jobs filters", '/admin?status=%00&media=%00'],
       ['a NUL in a console jobs cursor id', `/admin?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
       ['a NUL in a console events cursor id', `/admin/events?cursor=${cursorOf('2026-01-01T00:00:00.000Z', 'a\u0000b')}`],
       ['a NUL in a console job id', '/admin/jobs/a%00b'],
       ['a NUL in a console event id', '/admin/events/%00'],
       ['a NUL in the replay outcome the console shows', '/admin/events/00000000-0000-4000-8000-000000000000?replayed=%00'],
-      ['a NUL in a query to Bull Board\'s API', '/admin/queues/api/queues?activeQueue=magic-hour-events&status=a%00b'],
-      ['a control character in a query to Bull Board\'s API', '/admin/queues/api/queues?status=latest%1b'],
-      ['a NUL in a queue name in Bull Board\'s API', '/admin/queues/api/queues/magic-hour-events%00/jobs/1'],
+      ["a NUL in a query to Bull Board's API", '/admin/queues/api/queues?activeQueue=magic-hour-events&status=a%00b'],
+      ["a control character in a query to Bull Board's API", '/admin/queues/api/queues?status=latest%1b'],
+      ["a NUL in a queue name in Bull Board's API", '/admin/queues/api/queues/magic-hour-events%00/jobs/1'],
     ])('answers %s with 400 JSON, not 500', async (_, path) => {
       const answer = await http().get(path).set('authorization', `Bearer ${TEST_API_KEY}`);
       expect(answer.status).toBe(400);
@@ -167,7 +179,11 @@ describe('Hostile input to the HTTP server', () => {
     });
 
     it('answers a NUL in the id of a console replay with 400 JSON, not 500', async () => {
-      const answer = await http().post('/admin/events/a%00b/replay').set('authorization', `Bearer ${TEST_API_KEY}`).type('form').send({ csrf: 'x' });
+      const answer = await http()
+        .post('/admin/events/a%00b/replay')
+        .set('authorization', `Bearer ${TEST_API_KEY}`)
+        .type('form')
+        .send({ csrf: 'x' });
       expect(answer.status).toBe(400);
       expect(answer.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.anything() });
     });
@@ -183,8 +199,17 @@ describe('Hostile input to the HTTP server', () => {
     });
 
     it('quarantines malformed UTF-8, keeping the exact bytes', async () => {
-      const bytes = Buffer.concat([Buffer.from('{"type":"video.started","payload":{"id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]);
-      const head = Buffer.from(rawPost('/webhook', Object.entries(signedHeaders(bytes, TEST_SECRET)), '').replace(/Content-Length: 0/, `Content-Length: ${bytes.length}`));
+      const bytes = Buffer.concat([
+        Buffer.from('{"type":"video.started","payload":{"id":"'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('"}}'),
+      ]);
+      const head = Buffer.from(
+        rawPost('/webhook', Object.entries(signedHeaders(bytes, TEST_SECRET)), '').replace(
+          /Content-Length: 0/,
+          `Content-Length: ${bytes.length}`,
+        ),
+      );
       const answer = await rawRequest(port, Buffer.concat([head, bytes]));
       expect(answer?.status).toBe(200);
       expect(JSON.parse(answer!.body)).toEqual({ received: true, duplicate: false, quarantined: true });
@@ -203,8 +228,15 @@ describe('Hostile input to the HTTP server', () => {
       expect(answer.status).toBe(200);
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
       expect((Object.prototype as Record<string, unknown>).isAdmin).toBeUndefined();
-      const [row] = await t.db.query(`SELECT status, payload -> '__proto__' AS proto, payload -> 'constructor' AS ctor FROM webhook_events WHERE project_id = $1`, [id]);
-      expect(row).toEqual({ status: expect.stringMatching(/^(received|processed)$/), proto: { isAdmin: true }, ctor: { prototype: { isAdmin: true } } });
+      const [row] = await t.db.query(
+        `SELECT status, payload -> '__proto__' AS proto, payload -> 'constructor' AS ctor FROM webhook_events WHERE project_id = $1`,
+        [id],
+      );
+      expect(row).toEqual({
+        status: expect.stringMatching(/^(received|processed)$/),
+        proto: { isAdmin: true },
+        ctor: { prototype: { isAdmin: true } },
+      });
     });
 
     it('quarantines a number no double can hold in a checked field, keeping the body as its exact text', async () => {

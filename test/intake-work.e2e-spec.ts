@@ -78,7 +78,10 @@ describe('Statements prepared once per connection (real Postgres)', () => {
 
 describe('Hand-over of committed events to the queue (API role, real Postgres and Redis)', () => {
   const deliver = (server: unknown, body: string) =>
-    request(server as Parameters<typeof request>[0]).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body);
+    request(server as Parameters<typeof request>[0])
+      .post('/webhook')
+      .set(signedHeaders(body, TEST_SECRET))
+      .send(body);
   /** The events of the waiting jobs of the app's event queue, read straight from Redis. */
   const waitingJobs = async (prefix: string): Promise<string[][]> => {
     const queue = new Bull<WebhookJobData>(WEBHOOK_QUEUE, REDIS_URL, { prefix });
@@ -89,9 +92,7 @@ describe('Hand-over of committed events to the queue (API role, real Postgres an
     }
   };
   const storedIds = async (t: TestApp, projects: string[]): Promise<string[]> =>
-    (await t.db.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [projects])).map(
-      (row) => row.id,
-    );
+    (await t.db.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE project_id = ANY($1)`, [projects])).map((row) => row.id);
 
   it('hands each committed event over once, soon after its commit', async () => {
     // The API role only: nothing takes the jobs, so they stay in Redis to be read.

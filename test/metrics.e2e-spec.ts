@@ -49,8 +49,14 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
       await deliver(JSON.stringify({ type: 'video.completed', payload: { id: projectId(), width: 'wide' } })),
       await deliver(JSON.stringify({ type: 'video.canceled', payload: { id: projectId() } })),
       await deliver(eventBody('video.started', projectId()), signedHeaders(eventBody('video.started', 'x'), 'whsec_wrong')),
-      await deliver(eventBody('video.errored', video), { ...signedHeaders(eventBody('video.errored', video), TEST_SECRET), 'content-encoding': 'gzip' }),
-      await deliver(eventBody('audio.started', audio), signedHeaders(eventBody('audio.started', audio), TEST_SECRET, Math.floor(Date.now() / 1000) - 3600)),
+      await deliver(eventBody('video.errored', video), {
+        ...signedHeaders(eventBody('video.errored', video), TEST_SECRET),
+        'content-encoding': 'gzip',
+      }),
+      await deliver(
+        eventBody('audio.started', audio),
+        signedHeaders(eventBody('audio.started', audio), TEST_SECRET, Math.floor(Date.now() / 1000) - 3600),
+      ),
       await deliver(eventBody('video.completed', video, { downloads: [] })),
     ];
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200, 401, 415, 401, 200]);
@@ -162,11 +168,9 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
 
   it('is served by a worker too, with counters of its own, and answers while Redis is down', async () => {
     const deadRedis = await freePort();
-    const worker = await startApp(
-      { APP_ROLE: 'worker', REDIS_URL: `redis://127.0.0.1:${deadRedis}`, METRICS_TOKEN },
-      undefined,
-      { handlers: [RefusingHandler] },
-    );
+    const worker = await startApp({ APP_ROLE: 'worker', REDIS_URL: `redis://127.0.0.1:${deadRedis}`, METRICS_TOKEN }, undefined, {
+      handlers: [RefusingHandler],
+    });
     try {
       expect((await request(worker.app.getHttpServer()).get('/jobs')).status).toBe(404);
       const samples = await scrape(worker);

@@ -65,7 +65,9 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     const id = projectId();
     const eventId = await storeEvent('image.completed', { id, credits_charged: 5 });
     await queue.add({ events: [{ eventId, media: 'image' }] }, { jobId: eventId });
-    await eventually(async () => (await t.db.query(`SELECT status FROM webhook_events WHERE id = $1`, [eventId]))[0].status === 'processed');
+    await eventually(
+      async () => (await t.db.query(`SELECT status FROM webhook_events WHERE id = $1`, [eventId]))[0].status === 'processed',
+    );
     const [before] = await t.db.query(`SELECT updated_at FROM jobs WHERE id = $1`, [id]);
 
     // A second job for the same event, as a stalled job or a relay re-queue would make.
@@ -79,10 +81,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
   it('never applies again an event that was applied and then failed in a handler', async () => {
     const id = projectId();
     const eventId = await storeEvent('video.completed', { id, credits_charged: 3 });
-    await t.db.query(
-      `UPDATE webhook_events SET status = 'failed', processed_at = now(), last_error = 'H: dead' WHERE id = $1`,
-      [eventId],
-    );
+    await t.db.query(`UPDATE webhook_events SET status = 'failed', processed_at = now(), last_error = 'H: dead' WHERE id = $1`, [eventId]);
     const job = await queue.add({ events: [{ eventId, media: 'video' }] }, { jobId: `${eventId}-rerun` });
     expect(await job.finished()).toEqual({ applied: 0, skipped: 1 });
     const [row] = await t.db.query(`SELECT status, last_error FROM webhook_events WHERE id = $1`, [eventId]);
@@ -116,7 +115,12 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     const unknown = await storeEvent('image.paused', { id: projectId() });
     const flaky = await storeEvent('image.completed', { id: projectId(), credits_charged: 'many' });
     const job = await queue.add(
-      { events: [{ eventId: unknown, media: 'image' }, { eventId: flaky, media: 'image' }] },
+      {
+        events: [
+          { eventId: unknown, media: 'image' },
+          { eventId: flaky, media: 'image' },
+        ],
+      },
       { jobId: `${unknown}-mixed`, attempts: 2, backoff: { type: 'fixed', delay: 100 } },
     );
     await eventually(async () => (await job.getState()) === 'failed' || null);

@@ -40,7 +40,11 @@ describe('API rate limit shared by two API processes (Redis)', () => {
     expect(statusesOf(answers)).toEqual([200, 200, 200, 200, 429, 429]);
     expect(answers.map((answer) => answer.headers['x-ratelimit-remaining'])).toEqual(['3', '2', '1', '0', '0', '0']);
     const refused = answers[LIMIT];
-    expect(refused.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining(`at most ${LIMIT} a minute`) });
+    expect(refused.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringContaining(`at most ${LIMIT} a minute`),
+    });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
 
@@ -61,7 +65,10 @@ describe('API rate limit shared by two API processes (Redis)', () => {
     // Another IPv4 address, however near, has a budget of its own.
     expect(statusesOf(await inTurns([b, a], 1, from('198.51.100.8')))).toEqual([401]);
     // A valid key from the refused address is counted for the key, not the address.
-    expect((await request(a.app.getHttpServer()).get('/jobs').set('x-forwarded-for', '198.51.100.7').set('authorization', 'Bearer other-key')).status).toBe(200);
+    expect(
+      (await request(a.app.getHttpServer()).get('/jobs').set('x-forwarded-for', '198.51.100.7').set('authorization', 'Bearer other-key'))
+        .status,
+    ).toBe(200);
   });
 
   it('counts an IPv6 client by its /64', async () => {
@@ -69,7 +76,13 @@ describe('API rate limit shared by two API processes (Redis)', () => {
       http.get('/jobs').set('x-forwarded-for', address).set('authorization', `Bearer guess-${i}`);
     // Four addresses of one /64 share its budget; the next /64 has its own.
     const answers = [];
-    for (const address of ['2001:db8:aa:1::1', '2001:db8:aa:1::2', '2001:db8:aa:1:ffff:ffff:ffff:ffff', '2001:db8:aa:1:1::9', '2001:db8:aa:1::77']) {
+    for (const address of [
+      '2001:db8:aa:1::1',
+      '2001:db8:aa:1::2',
+      '2001:db8:aa:1:ffff:ffff:ffff:ffff',
+      '2001:db8:aa:1:1::9',
+      '2001:db8:aa:1::77',
+    ]) {
       answers.push(...(await inTurns([a, b], 1, guess(address))));
     }
     expect(statusesOf(answers)).toEqual([401, 401, 401, 401, 429]);
@@ -78,15 +91,25 @@ describe('API rate limit shared by two API processes (Redis)', () => {
 
   it('shares the budget with the console login, and never limits the webhook, /health or /metrics', async () => {
     const address = '203.0.113.50';
-    const logins = await inTurns([a, b], LIMIT, (http, i) => http.post('/admin/login').set('x-forwarded-for', address).type('form').send({ key: `guess-${i}` }));
+    const logins = await inTurns([a, b], LIMIT, (http, i) =>
+      http
+        .post('/admin/login')
+        .set('x-forwarded-for', address)
+        .type('form')
+        .send({ key: `guess-${i}` }),
+    );
     expect(statusesOf(logins)).toEqual([401, 401, 401, 401]);
     expect((await request(b.app.getHttpServer()).get('/jobs').set('x-forwarded-for', address)).status).toBe(429);
-    expect((await request(a.app.getHttpServer()).post('/admin/login').set('x-forwarded-for', address).type('form').send({ key: 'x' })).status).toBe(429);
+    expect(
+      (await request(a.app.getHttpServer()).post('/admin/login').set('x-forwarded-for', address).type('form').send({ key: 'x' })).status,
+    ).toBe(429);
 
     for (let i = 0; i < LIMIT + 2; i++) {
       const body = eventBody('video.started', projectId());
       const app = (i % 2 ? a : b).app.getHttpServer();
-      expect((await request(app).post('/webhook').set('x-forwarded-for', address).set(signedHeaders(body, TEST_SECRET)).send(body)).status).toBe(200);
+      expect(
+        (await request(app).post('/webhook').set('x-forwarded-for', address).set(signedHeaders(body, TEST_SECRET)).send(body)).status,
+      ).toBe(200);
       const health = await request(app).get('/health').set('x-forwarded-for', address);
       expect(health.status).toBe(200);
       expect(health.headers['x-ratelimit-limit']).toBeUndefined();

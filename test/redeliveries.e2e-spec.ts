@@ -17,7 +17,10 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
   const authed = (method: 'get' | 'post', path: string) => http()[method](path).set('authorization', `Bearer ${TEST_API_KEY}`);
   const rows = <Row = Record<string, unknown>>(sql: string, params: unknown[] = []) => t.db.query<Row[]>(sql, params);
   const eventsOf = (id: string) =>
-    rows<{ id: string; status: string; release_status: string | null; stale_signed_at: Date | null; payload: unknown }>(`SELECT id, status, release_status, stale_signed_at, payload FROM webhook_events WHERE project_id = $1 ORDER BY received_at`, [id]);
+    rows<{ id: string; status: string; release_status: string | null; stale_signed_at: Date | null; payload: unknown }>(
+      `SELECT id, status, release_status, stale_signed_at, payload FROM webhook_events WHERE project_id = $1 ORDER BY received_at`,
+      [id],
+    );
   const conflictsOf = (eventId: string) =>
     rows(`SELECT payload, deliveries FROM webhook_event_conflicts WHERE event_id = $1 ORDER BY first_received_at`, [eventId]);
 
@@ -47,13 +50,24 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       }
       const stored = await eventsOf(id);
       expect(stored).toEqual([
-        { id: expect.any(String), status: 'stale', release_status: 'received', stale_signed_at: new Date(signedAt * 1000), payload: JSON.parse(body).payload },
+        {
+          id: expect.any(String),
+          status: 'stale',
+          release_status: 'received',
+          stale_signed_at: new Date(signedAt * 1000),
+          payload: JSON.parse(body).payload,
+        },
       ]);
 
       const listed = await authed('get', `/events?status=stale&jobId=${id}`);
       expect(listed.status).toBe(200);
       expect(listed.body.items).toEqual([
-        expect.objectContaining({ id: stored[0].id, status: 'stale', staleSignedAt: new Date(signedAt * 1000).toISOString(), processedAt: null }),
+        expect.objectContaining({
+          id: stored[0].id,
+          status: 'stale',
+          staleSignedAt: new Date(signedAt * 1000).toISOString(),
+          processedAt: null,
+        }),
       ]);
       // Refused, so not part of the job: no job, and nothing processed it.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -185,7 +199,9 @@ describe('Stale and conflicting redeliveries of POST /webhook', () => {
       expect(await conflictsOf(event.id)).toEqual([{ payload: JSON.parse(changed).payload, deliveries: 3 }]);
       const logged = warn.mock.calls.map((call) => String(call[0]));
       expect(logged).toContain(`Redelivery of video.completed:${id} differs from stored event ${event.id}; kept as a conflict`);
-      expect(logged).toContain(`Redelivery of video.completed:${id} differs from stored event ${event.id}; kept as a conflict (this body 3 times)`);
+      expect(logged).toContain(
+        `Redelivery of video.completed:${id} differs from stored event ${event.id}; kept as a conflict (this body 3 times)`,
+      );
 
       const detail = await authed('get', `/events/${event.id}`);
       expect(detail.body).toMatchObject({ conflictCount: 1 });
@@ -251,7 +267,9 @@ describe('Replaying a stale event in the API role (no worker, no relay)', () => 
     const body = eventBody('image.completed', id);
     const http = () => request(t.app.getHttpServer());
     expect((await http().post('/webhook').set(staleHeaders(body)).send(body)).status).toBe(401);
-    const [event] = await t.db.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'stale'`, [id]);
+    const [event] = await t.db.query<Array<{ id: string }>>(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'stale'`, [
+      id,
+    ]);
     const replay = await http().post(`/events/${event.id}/replay`).set('authorization', `Bearer ${TEST_API_KEY}`);
     expect(replay.body).toEqual({ id: event.id, replayed: 'processing' });
     const [row] = await t.db.query<Array<{ status: string; enqueued_at: Date | null }>>(

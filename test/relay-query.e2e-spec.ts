@@ -23,9 +23,10 @@ interface PlanNode {
 
 /** Rows the plan's scans of tables and indexes produced or read and threw away. */
 function rowsRead(node: PlanNode): number {
-  const own = node['Node Type'].includes('Scan') && !node['Node Type'].startsWith('Subquery')
-    ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops']
-    : 0;
+  const own =
+    node['Node Type'].includes('Scan') && !node['Node Type'].startsWith('Subquery')
+      ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops']
+      : 0;
   return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child), 0);
 }
 
@@ -111,7 +112,9 @@ describe("The relay's question: which waiting events may the queue not hold (rea
     await store('long-', 2, 'received', 600, 300);
     await db.query(`ANALYZE webhook_events`);
 
-    const plans = await explainWith(db, (explaining) => new WebhookEventRepository(explaining).findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500));
+    const plans = await explainWith(db, (explaining) =>
+      new WebhookEventRepository(explaining).findUnqueued(GRACE_MS, REQUEUE_AFTER_MS, 500),
+    );
 
     expect(plans).toHaveLength(1);
     expect(plans[0]['Actual Rows']).toBe(5);
@@ -166,7 +169,7 @@ describe('The relay index migration on a database that already holds events (rea
 
     const index = await relayIndex();
     expect(index?.valid).toBe(true);
-    expect(index?.definition).toContain('(enqueued_at, received_at, id) WHERE (status = \'received\'::text)');
+    expect(index?.definition).toContain("(enqueued_at, received_at, id) WHERE (status = 'received'::text)");
     const [{ applied }] = await db.query<Array<{ applied: number }>>(
       `SELECT count(*)::int AS applied FROM typeorm_migrations WHERE name IN ('RelayIndex1764260000000', 'HandlerRelayIndex1764270000000')`,
     );

@@ -118,7 +118,13 @@ describe("The relay's late re-queue (real Postgres and Redis)", () => {
     expect((await queuedEventIds(events)).sort()).toEqual([old]);
     expect((await queuedEventIds(handlers)).sort()).toEqual(['backlog', old].sort());
     // The one queued 5 minutes ago still waits for the backlog to clear.
-    expect((await db.query(`SELECT count(*)::int AS n FROM webhook_events WHERE id = $1 AND enqueued_at < now() - interval '4 minutes'`, [recent]))[0].n).toBe(1);
+    expect(
+      (
+        await db.query(`SELECT count(*)::int AS n FROM webhook_events WHERE id = $1 AND enqueued_at < now() - interval '4 minutes'`, [
+          recent,
+        ])
+      )[0].n,
+    ).toBe(1);
   });
 
   it('does not wait for retries in their backoff: a delayed job is not a backlog', async () => {

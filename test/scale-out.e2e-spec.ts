@@ -23,7 +23,10 @@ describe('Two API processes on one database and queue (batching on)', () => {
     const deliveries = ids.flatMap((id) => {
       const body = eventBody('video.completed', id);
       return Array.from({ length: 10 }, (_, i) =>
-        request((i % 2 === 0 ? worker : api).app.getHttpServer()).post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body),
+        request((i % 2 === 0 ? worker : api).app.getHttpServer())
+          .post('/webhook')
+          .set(signedHeaders(body, TEST_SECRET))
+          .send(body),
       );
     });
     const answers = await Promise.all(deliveries);

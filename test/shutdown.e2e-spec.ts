@@ -30,7 +30,11 @@ describe('Stopping the app while intake writes a batch', () => {
       const headers = { ...signedHeaders(body, TEST_SECRET), host: 'localhost', 'content-length': String(Buffer.byteLength(body)) };
       const socket = connect(portOf(t.app.getHttpServer()), '127.0.0.1');
       socket.on('error', () => undefined);
-      socket.write(`POST /webhook HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+      socket.write(
+        `POST /webhook HTTP/1.1\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n${body}`,
+      );
       await eventually(async () => {
         const [{ n }] = await t.db.query(
           `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,

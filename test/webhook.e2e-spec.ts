@@ -37,13 +37,9 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
       return res.status === 200 && res.body.events[0]?.status === 'processed' ? res.body : null;
     });
     expect(found).toMatchObject({ id, media, status: expected, name: `${media} test project` });
-    expect(found.events).toEqual([
-      { type, status: 'processed', receivedAt: expect.any(String), processedAt: expect.any(String) },
-    ]);
+    expect(found.events).toEqual([{ type, status: 'processed', receivedAt: expect.any(String), processedAt: expect.any(String) }]);
     if (action === 'completed') {
-      expect(found.downloads).toEqual([
-        { url: `https://${media}s.magichour.ai/id/${id}/output`, expiresAt: '2026-11-28T10:00:00.000Z' },
-      ]);
+      expect(found.downloads).toEqual([{ url: `https://${media}s.magichour.ai/id/${id}/output`, expiresAt: '2026-11-28T10:00:00.000Z' }]);
       expect(found.creditsCharged).toBe(120);
       expect(found.completedAt).not.toBeNull();
     }
@@ -170,7 +166,9 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     const answer = await deliver(body);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ received: true, duplicate: false, quarantined: true });
-    const stored = await rows(`SELECT status, payload, last_error, event_key FROM webhook_events WHERE payload = to_jsonb($1::text)`, [body]);
+    const stored = await rows(`SELECT status, payload, last_error, event_key FROM webhook_events WHERE payload = to_jsonb($1::text)`, [
+      body,
+    ]);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ status: 'quarantined', payload: body, last_error: 'body is not valid JSON' });
     expect(stored[0].event_key).toMatch(/^quarantine:[0-9a-f]{64}$/);
@@ -221,7 +219,9 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     const answer = await deliver(body);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ received: true, duplicate: false, quarantined: true });
-    const [row] = await rows(`SELECT status, event_key, jsonb_typeof(payload) AS kind FROM webhook_events WHERE event_key = 'video.completed:cdeep'`);
+    const [row] = await rows(
+      `SELECT status, event_key, jsonb_typeof(payload) AS kind FROM webhook_events WHERE event_key = 'video.completed:cdeep'`,
+    );
     expect(row).toEqual({ status: 'quarantined', event_key: 'video.completed:cdeep', kind: 'string' });
   });
 

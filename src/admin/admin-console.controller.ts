@@ -96,7 +96,9 @@ export class AdminConsoleController {
       if (!(error instanceof ConflictError || error instanceof StillInvalidError) || !wantsHtml(request.headers)) throw error;
       const body = errorBodyFor(error, this.logger);
       const event = await this.events.get(params.id);
-      response.status(body.statusCode).render('event', eventView(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
+      response
+        .status(body.statusCode)
+        .render('event', eventView(session, event, { kind: 'error', text: `Not replayed: ${String(body.message)}` }));
     }
   }
 

@@ -10,7 +10,18 @@ describe('console request helpers', () => {
     });
 
     it('sends anything else to the console front page, never to another site', () => {
-      for (const next of [undefined, '', 'https://evil.example/admin', '//evil.example/admin', '/admin//evil', '/\\evil.example', '/admin\\..', '/administrator', '/jobs', 'admin']) {
+      for (const next of [
+        undefined,
+        '',
+        'https://evil.example/admin',
+        '//evil.example/admin',
+        '/admin//evil',
+        '/\\evil.example',
+        '/admin\\..',
+        '/administrator',
+        '/jobs',
+        'admin',
+      ]) {
         expect(consolePath(next)).toBe('/admin');
       }
     });
@@ -18,13 +29,26 @@ describe('console request helpers', () => {
 
   describe(hasControlCharacters.name, () => {
     it('finds a NUL, an escape or DEL in the decoded path or query', () => {
-      for (const url of ['/admin/queues/api/queues?status=a%00b', '/admin/queues/api/queues?st%01atus=x', '/admin/queues/api/queues/q%00/jobs/1', '/a?b=%1b', '/a?b=%7F', '/a\u0000']) {
+      for (const url of [
+        '/admin/queues/api/queues?status=a%00b',
+        '/admin/queues/api/queues?st%01atus=x',
+        '/admin/queues/api/queues/q%00/jobs/1',
+        '/a?b=%1b',
+        '/a?b=%7F',
+        '/a\u0000',
+      ]) {
         expect(hasControlCharacters(url)).toBe(true);
       }
     });
 
     it('lets through what Bull Board asks for, and malformed escapes (the router refuses those)', () => {
-      for (const url of ['/admin/queues/api/queues?activeQueue=magic-hour-events&status=latest&page=1&jobsPerPage=10', '/admin/queues/', '/a?q=two+words%20%C3%A9', '/a%ZZ?b=%', '/a?b=%00x'.replace('%00', '%2500')]) {
+      for (const url of [
+        '/admin/queues/api/queues?activeQueue=magic-hour-events&status=latest&page=1&jobsPerPage=10',
+        '/admin/queues/',
+        '/a?q=two+words%20%C3%A9',
+        '/a%ZZ?b=%',
+        '/a?b=%00x'.replace('%00', '%2500'),
+      ]) {
         expect(hasControlCharacters(url)).toBe(false);
       }
     });

@@ -185,7 +185,10 @@ export function jobView(session: AdminSession, job: JobResponse) {
       error: job.error ? `${job.error.code ?? ''}: ${job.error.message ?? ''}` : null,
       details: Object.entries(job.details).map(([name, value]) => ({ name, value: String(value) })),
     },
-    downloads: job.downloads.map((download) => ({ link: { href: externalUrl(download.url), text: download.url }, expiresAt: time(download.expiresAt) })),
+    downloads: job.downloads.map((download) => ({
+      link: { href: externalUrl(download.url), text: download.url },
+      expiresAt: time(download.expiresAt),
+    })),
     files: job.files.map((file) => ({ path: file.path, bytes: file.bytes, sha256: file.sha256, storedAt: time(file.storedAt) })),
     timeline: job.events.map((event) => ({
       receivedAt: time(event.receivedAt),
@@ -225,7 +228,10 @@ export function eventsView(session: AdminSession, page: { items: EventResponse[]
       conflicts:
         event.conflictCount === 0
           ? null
-          : ({ href: `${eventHref(event.id)}#conflicts`, text: `${event.conflictCount} conflicting ${event.conflictCount === 1 ? 'body' : 'bodies'}` } satisfies LinkView),
+          : ({
+              href: `${eventHref(event.id)}#conflicts`,
+              text: `${event.conflictCount} conflicting ${event.conflictCount === 1 ? 'body' : 'bodies'}`,
+            } satisfies LinkView),
       attempts: event.attempts,
       lastError: event.lastError?.slice(0, LAST_ERROR_LISTED_MAX) ?? null,
       replay: replayForm(event, session),

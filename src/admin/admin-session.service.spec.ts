@@ -10,7 +10,8 @@ import { AdminSessionService } from './admin-session.service.js';
 const KEY_A = 'mh_live_4f1c2e9a7b3d';
 const KEY_B = 'mh_live_8d0e5a6c1f2b';
 
-const sessionsWith = (apiKeys?: string) => new AdminSessionService(buildConfig(validateEnv(apiKeys === undefined ? {} : { API_KEYS: apiKeys })));
+const sessionsWith = (apiKeys?: string) =>
+  new AdminSessionService(buildConfig(validateEnv(apiKeys === undefined ? {} : { API_KEYS: apiKeys })));
 
 /** A request as `express-session` leaves it: headers, the session's data, a parsed form. */
 const requestWith = (init: { authorization?: string; session?: Partial<SessionData>; body?: unknown } = {}) =>
@@ -37,7 +38,9 @@ function loginApp(sut: AdminSessionService) {
     res.json({ id: req.sessionID });
   });
   const stored = (): Record<string, SessionData> =>
-    Object.fromEntries(Object.entries((store as unknown as { sessions: Record<string, string> }).sessions).map(([id, json]) => [id, JSON.parse(json)]));
+    Object.fromEntries(
+      Object.entries((store as unknown as { sessions: Record<string, string> }).sessions).map(([id, json]) => [id, JSON.parse(json)]),
+    );
   return { app, stored };
 }
 
@@ -60,7 +63,13 @@ describe(AdminSessionService.name, () => {
       const answer = await request(app).post(`/login?key=${KEY_B}`);
       expect(answer.body.ok).toBe(true);
       const saved = stored()[answer.body.id];
-      expect(saved).toEqual(expect.objectContaining({ keyId: expect.any(String), expiresAt: expect.any(Number), csrfToken: expect.stringMatching(/^[0-9a-f]{64}$/) }));
+      expect(saved).toEqual(
+        expect.objectContaining({
+          keyId: expect.any(String),
+          expiresAt: expect.any(Number),
+          csrfToken: expect.stringMatching(/^[0-9a-f]{64}$/),
+        }),
+      );
       expect(JSON.stringify(saved)).not.toContain(KEY_B);
       expect(saved.expiresAt! - before).toBeGreaterThanOrEqual(ADMIN_SESSION_TTL_MS);
       expect(saved.expiresAt! - Date.now()).toBeLessThanOrEqual(ADMIN_SESSION_TTL_MS);

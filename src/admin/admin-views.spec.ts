@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import type { EventResponse } from '../events/dto/event.response.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
 import type { EventStatus } from '../magic-hour/magic-hour-event.types.js';
-import { duration, errorView, eventsView, eventView, externalUrl, jobsView, jobView, loginView, pathWithQuery } from './admin-pages.presenter.js';
+import {
+  duration,
+  errorView,
+  eventsView,
+  eventView,
+  externalUrl,
+  jobsView,
+  jobView,
+  loginView,
+  pathWithQuery,
+} from './admin-pages.presenter.js';
 import type { AdminSession } from './admin-session.service.js';
 import { ADMIN_VIEWS_DIR, useAdminViews } from './admin-views.js';
 
@@ -30,7 +40,14 @@ const hostileJob: JobResponse = {
   completedAt: null,
   erroredAt: '2026-11-27T10:03:05.000Z',
   updatedAt: '2026-11-27T10:03:05.100Z',
-  events: [{ type: `video.errored${SCRIPT}`, status: 'processed', receivedAt: '2026-11-27T10:03:05.000Z', processedAt: '2026-11-27T10:03:05.040Z' }],
+  events: [
+    {
+      type: `video.errored${SCRIPT}`,
+      status: 'processed',
+      receivedAt: '2026-11-27T10:03:05.000Z',
+      processedAt: '2026-11-27T10:03:05.040Z',
+    },
+  ],
   files: [{ url: 'https://x/y', path: `/data/${SCRIPT}`, bytes: 11, sha256: 'ab', storedAt: '2026-11-27T10:03:06.000Z' }],
 };
 
@@ -48,9 +65,10 @@ const hostileEvent = (status: EventStatus): EventResponse => ({
   staleSignedAt: null,
   conflictCount: 0,
   payload: { name: SCRIPT, '<b>key</b>': '</pre><script>x</script>' },
-  handlerRuns: [{ handler: `H.${SCRIPT}`, status: 'dead', attempts: 3, lastError: SCRIPT, durationMs: 12, updatedAt: '2026-11-27T10:03:06.000Z' }],
+  handlerRuns: [
+    { handler: `H.${SCRIPT}`, status: 'dead', attempts: 3, lastError: SCRIPT, durationMs: 12, updatedAt: '2026-11-27T10:03:06.000Z' },
+  ],
 });
-
 
 /** Every `<script` in a page: the console writes none, so any is injected. */
 const scripts = (page: string) => page.match(/<script/gi) ?? [];
@@ -59,7 +77,10 @@ let app: NestExpressApplication;
 /** Renders a page as the app does: `views/<view>.hbs` in the layout, set up by `useAdminViews`. */
 const render = (view: string, model: object) =>
   new Promise<string>((resolve, reject) =>
-    app.getHttpAdapter().getInstance().render(view, model, (error: Error | null, html: string) => (error ? reject(error) : resolve(html))),
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .render(view, model, (error: Error | null, html: string) => (error ? reject(error) : resolve(html))),
   );
 const jobsPage = (...args: Parameters<typeof jobsView>) => render('jobs', jobsView(...args));
 const jobPage = (...args: Parameters<typeof jobView>) => render('job', jobView(...args));
@@ -106,7 +127,10 @@ describe('console pages', () => {
 
   it('shows a Replay button with the CSRF token for failed, quarantined and stale events only', async () => {
     for (const status of ['failed', 'quarantined', 'stale'] as const) {
-      for (const page of [await eventsPage(session, { items: [hostileEvent(status)], nextCursor: null }, { status }), await eventPage(session, hostileEvent(status))]) {
+      for (const page of [
+        await eventsPage(session, { items: [hostileEvent(status)], nextCursor: null }, { status }),
+        await eventPage(session, hostileEvent(status)),
+      ]) {
         expect(page).toContain('action="/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b/replay"');
         expect(page).toContain('name="csrf" value="csrf-token-1"');
         expect(scripts(page)).toEqual([]);
@@ -157,7 +181,11 @@ describe('console pages', () => {
   });
 
   it('shows on the events list how many conflicting bodies an event has', async () => {
-    const page = await eventsPage(session, { items: [{ ...hostileEvent('processed'), conflictCount: 3 }, hostileEvent('failed')], nextCursor: null }, {});
+    const page = await eventsPage(
+      session,
+      { items: [{ ...hostileEvent('processed'), conflictCount: 3 }, hostileEvent('failed')], nextCursor: null },
+      {},
+    );
     expect(page.match(/3 conflicting bodies/g)).toHaveLength(1);
     expect(page).toContain('href="/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b#conflicts"');
   });
@@ -165,7 +193,10 @@ describe('console pages', () => {
   it("links an event to its job's page only when the event was applied to the job", async () => {
     const jobHref = `href="/admin/jobs/${encodeURIComponent(hostileEvent('failed').jobId!)}"`;
     const applied = { processedAt: '2026-11-27T10:03:05.040Z' };
-    for (const event of [{ ...hostileEvent('processed'), ...applied }, { ...hostileEvent('failed'), ...applied }]) {
+    for (const event of [
+      { ...hostileEvent('processed'), ...applied },
+      { ...hostileEvent('failed'), ...applied },
+    ]) {
       expect(await eventPage(session, event)).toContain(jobHref);
       expect(await eventsPage(session, { items: [event], nextCursor: null }, {})).toContain(jobHref);
     }
@@ -234,7 +265,7 @@ describe('console templates', () => {
       entry.isDirectory() ? templates(join(folder, entry.name)) : entry.name.endsWith('.hbs') ? [join(folder, entry.name)] : [],
     );
 
-  it('write every value escaped: no triple-stash and no unescaped block but the layout\'s rendered page', () => {
+  it("write every value escaped: no triple-stash and no unescaped block but the layout's rendered page", () => {
     const found = templates(ADMIN_VIEWS_DIR);
     expect(found.length).toBeGreaterThanOrEqual(8);
     for (const file of found) {

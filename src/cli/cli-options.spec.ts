@@ -47,9 +47,12 @@ describe('commonOptions', () => {
 
   it('lets flags win over the environment', () => {
     const env = { MH_WEBHOOK_URL: 'http://env/webhook', MH_WEBHOOK_SECRET: 'env', MH_API_URL: 'http://env', MH_API_KEY: 'env' };
-    expect(
-      commonOptions({ url: 'http://flag/webhook', secret: 'flag', 'api-url': 'http://flag:1', 'api-key': 'flag' }, env),
-    ).toEqual({ url: 'http://flag/webhook', secret: 'flag', apiUrl: 'http://flag:1/', apiKey: 'flag' });
+    expect(commonOptions({ url: 'http://flag/webhook', secret: 'flag', 'api-url': 'http://flag:1', 'api-key': 'flag' }, env)).toEqual({
+      url: 'http://flag/webhook',
+      secret: 'flag',
+      apiUrl: 'http://flag:1/',
+      apiKey: 'flag',
+    });
   });
 
   it('refuses a URL that is not http(s)', () => {
@@ -86,11 +89,24 @@ describe('mh (argument handling)', () => {
   });
 
   it.each(['send', 'simulate', 'sign'])("prints %s's help with the common flags and their variables", async (command) => {
-    for (const argv of [[command, '--help'], [command, '-h'], ['help', command]]) {
+    for (const argv of [
+      [command, '--help'],
+      [command, '-h'],
+      ['help', command],
+    ]) {
       const { code, stdout } = await mh(argv);
       expect(code).toBe(0);
       expect(stdout).toContain(`Usage: mh ${command}`);
-      for (const text of ['--url', 'MH_WEBHOOK_URL', '--secret', 'MH_WEBHOOK_SECRET', '--api-url', 'MH_API_URL', '--api-key', 'MH_API_KEY']) {
+      for (const text of [
+        '--url',
+        'MH_WEBHOOK_URL',
+        '--secret',
+        'MH_WEBHOOK_SECRET',
+        '--api-url',
+        'MH_API_URL',
+        '--api-key',
+        'MH_API_KEY',
+      ]) {
         expect(stdout).toContain(text);
       }
     }
@@ -98,8 +114,22 @@ describe('mh (argument handling)', () => {
 
   it('documents every simulate flag in its help', async () => {
     const { stdout } = await mh(['simulate', '--help']);
-    for (const flag of ['--jobs', '--concurrency', '--failure-rate', '--duplicates', '--out-of-order', '--skip-started',
-      '--max-retries', '--backoff-base-ms', '--backoff-cap-ms', '--timeout-ms', '--check-timeout-ms', '--no-check', '--seed', '--json']) {
+    for (const flag of [
+      '--jobs',
+      '--concurrency',
+      '--failure-rate',
+      '--duplicates',
+      '--out-of-order',
+      '--skip-started',
+      '--max-retries',
+      '--backoff-base-ms',
+      '--backoff-cap-ms',
+      '--timeout-ms',
+      '--check-timeout-ms',
+      '--no-check',
+      '--seed',
+      '--json',
+    ]) {
       expect(stdout).toContain(flag);
     }
   });

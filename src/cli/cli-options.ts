@@ -77,8 +77,7 @@ export function commonOptions(
   const apiUrl = values['api-url'] ?? nonEmpty(env.MH_API_URL) ?? DEFAULT_API_URL;
   return {
     url: httpUrl('--url', url),
-    secret:
-      values.secret ?? nonEmpty(env.MH_WEBHOOK_SECRET) ?? firstOfList(env.MAGIC_HOUR_WEBHOOK_SECRET) ?? DEFAULT_SECRET,
+    secret: values.secret ?? nonEmpty(env.MH_WEBHOOK_SECRET) ?? firstOfList(env.MAGIC_HOUR_WEBHOOK_SECRET) ?? DEFAULT_SECRET,
     apiUrl: httpUrl('--api-url', apiUrl),
     apiKey: values['api-key'] ?? nonEmpty(env.MH_API_KEY) ?? firstOfList(env.API_KEYS),
   };

@@ -40,7 +40,14 @@ describe('mh send --dry-run', () => {
   it('describes the same project in every event sent with one --id', async () => {
     const started = await dryRun(['video.started', '--id', 'cdryrun2']);
     const completed = await dryRun(['video.completed', '--id', 'cdryrun2']);
-    const fixed = ({ type, name, width, height, fps, end_seconds }: Record<string, unknown>) => ({ type, name, width, height, fps, end_seconds });
+    const fixed = ({ type, name, width, height, fps, end_seconds }: Record<string, unknown>) => ({
+      type,
+      name,
+      width,
+      height,
+      fps,
+      end_seconds,
+    });
     expect(fixed(completed.body.payload)).toEqual(fixed(started.body.payload));
     expect(completed.body.payload.downloads).toEqual([{ url: expect.stringContaining('cdryrun2'), expires_at: expect.any(String) }]);
     const other = await Promise.all(['cdryrun3', 'cdryrun4', 'cdryrun5', 'cdryrun6'].map((id) => dryRun(['video.started', '--id', id])));

@@ -140,9 +140,7 @@ export const simulateCommand: CliCommand = {
       backoff,
       onAttempt: values.verbose
         ? ({ type, projectId, attempt, outcome }) =>
-            io.stderr.write(
-              `${type} ${projectId} attempt ${attempt}: ${outcome.status ?? 'no answer'} ${outcome.detail.slice(0, 200)}\n`,
-            )
+            io.stderr.write(`${type} ${projectId} attempt ${attempt}: ${outcome.status ?? 'no answer'} ${outcome.detail.slice(0, 200)}\n`)
         : undefined,
     });
 

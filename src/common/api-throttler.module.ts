@@ -3,7 +3,13 @@ import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler'
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ApiKeys } from './api-key.guard.js';
-import { API_RATE_LIMIT_WINDOW_MS, API_THROTTLER, ApiRateLimitService, rateLimitMessage, rateLimitTracker } from './api-rate-limit.service.js';
+import {
+  API_RATE_LIMIT_WINDOW_MS,
+  API_THROTTLER,
+  ApiRateLimitService,
+  rateLimitMessage,
+  rateLimitTracker,
+} from './api-rate-limit.service.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /** The throttler of the REST API: one budget of `API_RATE_LIMIT` a minute per client, counted in Redis. */

@@ -14,7 +14,9 @@ describe('Node internals the client-error responder relies on', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve, reject) => {
-      request({ port, host: '127.0.0.1', path: '/' }, (response) => response.resume().on('end', resolve)).on('error', reject).end();
+      request({ port, host: '127.0.0.1', path: '/' }, (response) => response.resume().on('end', resolve))
+        .on('error', reject)
+        .end();
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     expect(seen).toBe(true);

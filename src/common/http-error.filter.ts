@@ -56,9 +56,7 @@ export function errorBodyFor(exception: unknown, logger: Logger, requestId?: str
   if (exception instanceof HttpException) {
     const answer = exception.getResponse();
     const message =
-      typeof answer === 'object' && answer !== null && 'message' in answer
-        ? (answer.message as string | string[])
-        : exception.message;
+      typeof answer === 'object' && answer !== null && 'message' in answer ? (answer.message as string | string[]) : exception.message;
     return errorBody(exception.getStatus(), message);
   }
   logger.error(

@@ -1,13 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  buildConfig,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_REDIS_URL,
-  loadConfig,
-  runsApi,
-  runsWorker,
-  type AppConfig,
-} from './app.config.js';
+import { buildConfig, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig, runsApi, runsWorker, type AppConfig } from './app.config.js';
 import { InvalidEnvironmentError, validateEnv } from './env.validation.js';
 
 const configFrom = (env: Record<string, string | undefined>): AppConfig => buildConfig(validateEnv(env));
@@ -54,9 +46,7 @@ describe('buildConfig', () => {
   });
 
   it('treats empty variables as unset', () => {
-    expect(configFrom({ PORT: '', DATABASE_URL: '', APP_ROLE: '', MAGIC_HOUR_WEBHOOK_SECRET: '' })).toEqual(
-      configFrom({}),
-    );
+    expect(configFrom({ PORT: '', DATABASE_URL: '', APP_ROLE: '', MAGIC_HOUR_WEBHOOK_SECRET: '' })).toEqual(configFrom({}));
   });
 
   it('reads every variable it knows', () => {
@@ -155,9 +145,7 @@ describe('buildConfig', () => {
     expect(refusal({ REDIS_URL: 'http://cache' }).message).toContain('REDIS_URL must be a redis:// URL');
     expect(refusal({ QUEUE_PREFIX: 'has:colon' }).message).toContain('QUEUE_PREFIX may hold letters');
     expect(refusal({ NODE_ENV: 'staging' }).message).toContain('NODE_ENV must be one of the following values');
-    expect(refusal({ WEBHOOK_BODY_LIMIT_BYTES: '100' }).message).toContain(
-      'WEBHOOK_BODY_LIMIT_BYTES must not be less than 1024',
-    );
+    expect(refusal({ WEBHOOK_BODY_LIMIT_BYTES: '100' }).message).toContain('WEBHOOK_BODY_LIMIT_BYTES must not be less than 1024');
     expect(refusal({ LOG_LEVEL: 'verbose' }).message).toContain('LOG_LEVEL must be one of the following values');
     expect(refusal({ LOG_FORMAT: 'text' }).message).toContain('LOG_FORMAT must be one of the following values: json, pretty');
     expect(refusal({ METRICS_TOKEN: 'short' }).message).toContain('METRICS_TOKEN must be at least 16 characters');
@@ -186,9 +174,7 @@ describe('buildConfig', () => {
     });
 
     it('names both when both are missing', () => {
-      expect(refusal({ NODE_ENV: 'production' }).message).toBe(
-        'NODE_ENV=production requires MAGIC_HOUR_WEBHOOK_SECRET and API_KEYS',
-      );
+      expect(refusal({ NODE_ENV: 'production' }).message).toBe('NODE_ENV=production requires MAGIC_HOUR_WEBHOOK_SECRET and API_KEYS');
     });
 
     it('counts a secret list of only commas and spaces as missing', () => {

@@ -13,8 +13,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value);
 
 /**
  * The environment as the service reads it. Every variable the service knows is declared here and
@@ -136,9 +135,7 @@ export class InvalidEnvironmentError extends Error {
 
 /** Validates the raw environment and returns it typed; throws `InvalidEnvironmentError` listing all problems. */
 export function validateEnv(raw: Record<string, string | undefined>): EnvDto {
-  const known = Object.fromEntries(
-    Object.entries(raw).filter(([key, value]) => key in ENV_KEYS && value !== undefined && value !== ''),
-  );
+  const known = Object.fromEntries(Object.entries(raw).filter(([key, value]) => key in ENV_KEYS && value !== undefined && value !== ''));
   const env = plainToInstance(EnvDto, known);
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) {

@@ -69,7 +69,9 @@ const MIGRATION_LOCK_POLL_MS = 200;
  */
 async function takeMigrationLock(runner: QueryRunner): Promise<void> {
   for (let waited = false; ; waited = true) {
-    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_ID])) as Array<{ locked: boolean }>;
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_ID])) as Array<{
+      locked: boolean;
+    }>;
     if (locked) return;
     if (!waited) logger.log('Waiting for another process to finish the migrations');
     await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));

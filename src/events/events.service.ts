@@ -106,7 +106,8 @@ export class EventsService {
 
     if (handler !== undefined) {
       if (!this.registry.byName(handler)) throw new InvalidRequestError(`No handler named ${handler} is registered`);
-      if (event.processedAt === null) throw new ConflictError(`Event ${id} has not been applied to its job yet; replay it without ?handler`);
+      if (event.processedAt === null)
+        throw new ConflictError(`Event ${id} has not been applied to its job yet; replay it without ?handler`);
       if ((await this.runs.reopen(id, handler)) === 0) throw new ConflictError(`${handler} is running for event ${id} now`);
       await this.handlerQueue.enqueue([id], { fresh: true });
       return { id, replayed: 'handlers', handlers: [handler] };

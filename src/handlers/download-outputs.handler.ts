@@ -130,7 +130,9 @@ export class DownloadOutputsHandler {
     try {
       response = await fetch(url, { signal });
     } catch (error) {
-      throw signal.aborted ? abortedError(shown, signal) : new TransientDownloadError(`Could not fetch ${shown}: ${describe(error)}`, { cause: error });
+      throw signal.aborted
+        ? abortedError(shown, signal)
+        : new TransientDownloadError(`Could not fetch ${shown}: ${describe(error)}`, { cause: error });
     }
     // Locked at once so that every failure below can release the connection through it. A fetch body
     // yields bytes (the Fetch standard), which undici's `ReadableStream` type leaves as `any`.
@@ -200,7 +202,11 @@ function jobDirectory(root: string, jobId: string): string {
 
 /** The last segment of the URL's path as a safe file name (`[A-Za-z0-9._-]`, not hidden), or `output`. */
 function fileNameOf(location: URL): string {
-  const segment = location.pathname.split('/').filter((part) => part.length > 0).pop() ?? '';
+  const segment =
+    location.pathname
+      .split('/')
+      .filter((part) => part.length > 0)
+      .pop() ?? '';
   let decoded = segment;
   try {
     decoded = decodeURIComponent(segment);

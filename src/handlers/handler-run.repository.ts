@@ -83,7 +83,11 @@ export class HandlerRunRepository {
   }
 
   /** Records how one run ended. */
-  async finish(eventId: string, handler: string, outcome: { status: HandlerRunStatus; error: string | null; durationMs: number }): Promise<void> {
+  async finish(
+    eventId: string,
+    handler: string,
+    outcome: { status: HandlerRunStatus; error: string | null; durationMs: number },
+  ): Promise<void> {
     await this.dataSource.query(
       `UPDATE event_handler_runs
           SET status = $3, attempts = attempts + 1, last_error = $4, duration_ms = $5, claimed_until = NULL,

@@ -124,7 +124,9 @@ export class HandlerRunner {
       const error = asError(thrown);
       const dead = error instanceof PermanentHandlerError || attempt >= maxAttempts;
       this.metrics.recordHandlerFailure(handler.name, dead);
-      context.logger.warn(`Event ${event.id} (${event.type}), attempt ${attempt}/${maxAttempts}${dead ? ', dead letter' : ''}: ${error.message}`);
+      context.logger.warn(
+        `Event ${event.id} (${event.type}), attempt ${attempt}/${maxAttempts}${dead ? ', dead letter' : ''}: ${error.message}`,
+      );
       await this.runs.finish(event.id, handler.name, {
         status: dead ? 'dead' : 'failed',
         error: `${error.name}: ${error.message}`,

@@ -50,10 +50,10 @@ export class StoredFileRepository {
 
   /** The stored file for this job and URL, or `null` if it was never stored. */
   async find(jobId: string, url: string): Promise<StoredFile | null> {
-    const rows: StoredFileRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM stored_files WHERE job_id = $1 AND url = $2`,
-      [jobId, url],
-    );
+    const rows: StoredFileRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM stored_files WHERE job_id = $1 AND url = $2`, [
+      jobId,
+      url,
+    ]);
     return rows.length > 0 ? toStoredFile(rows[0]) : null;
   }
 

@@ -10,4 +10,3 @@ export class RequestIdMiddleware implements NestMiddleware {
     next();
   }
 }
-

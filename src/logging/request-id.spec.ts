@@ -13,12 +13,15 @@ function assign(headers: Record<string, string | string[]>): { id: string; echoe
 }
 
 describe(assignRequestId.name, () => {
-  it.each(['abc-123', '0f8fad5b-d9cb-469f-a165-70867728950e', '01ARZ3NDEKTSV4RRFFQ69G5FAV', 'Root=1-5759e988/bd86:2e3f@x_y.z+', 'x'.repeat(128)])(
-    'keeps an acceptable caller id %s and echoes it',
-    (given) => {
-      expect(assign({ [REQUEST_ID_HEADER]: given })).toEqual({ id: given, echoed: given });
-    },
-  );
+  it.each([
+    'abc-123',
+    '0f8fad5b-d9cb-469f-a165-70867728950e',
+    '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    'Root=1-5759e988/bd86:2e3f@x_y.z+',
+    'x'.repeat(128),
+  ])('keeps an acceptable caller id %s and echoes it', (given) => {
+    expect(assign({ [REQUEST_ID_HEADER]: given })).toEqual({ id: given, echoed: given });
+  });
 
   it.each([
     ['absent', undefined],

@@ -73,9 +73,7 @@ describe('verifySignature', () => {
 
   it('refuses a body changed by one byte (JSON re-serialised with a space)', () => {
     const changed = '{"type": "video.started","payload":{"id":"abc"}}';
-    expect(check({ signature: KNOWN_SIGNATURE, timestamp: '1700000000', body: Buffer.from(changed) })).toBe(
-      'signature does not match',
-    );
+    expect(check({ signature: KNOWN_SIGNATURE, timestamp: '1700000000', body: Buffer.from(changed) })).toBe('signature does not match');
     expect(check({ body: Buffer.from(`${BODY}\n`) })).toBe('signature does not match');
   });
 

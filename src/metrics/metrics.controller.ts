@@ -15,7 +15,10 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Prometheus metrics', description: 'Needs Authorization: Bearer <METRICS_TOKEN> only when METRICS_TOKEN is set.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Needs Authorization: Bearer <METRICS_TOKEN> only when METRICS_TOKEN is set.',
+  })
   @ApiProduces(Registry.PROMETHEUS_CONTENT_TYPE)
   @ApiOkResponse({ schema: { type: 'string' }, description: "Prometheus's text exposition format" })
   @ApiUnauthorizedResponse({ type: ErrorBody, description: 'METRICS_TOKEN is set and was not sent' })

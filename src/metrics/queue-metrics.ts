@@ -52,8 +52,6 @@ export class QueueMetrics {
   }
 
   private read(): Promise<Sample> {
-    return Promise.all(
-      this.queues.map(async ({ name, read }) => ({ queue: name, counts: await read().catch(() => null) })),
-    );
+    return Promise.all(this.queues.map(async ({ name, read }) => ({ queue: name, counts: await read().catch(() => null) })));
   }
 }

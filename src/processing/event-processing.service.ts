@@ -213,11 +213,15 @@ export class EventProcessingService {
         );
         jobs.set(event.project_id, next);
       }
-      await this.jobs.saveStates(manager, [...jobs.values()].filter((job): job is JobState => job !== null));
-      await this.events.markProcessed(manager, known.map((event) => event.id));
-      const runs = known.flatMap((event) =>
-        this.handlers.handlerNamesFor(event.type).map((handler) => ({ eventId: event.id, handler })),
+      await this.jobs.saveStates(
+        manager,
+        [...jobs.values()].filter((job): job is JobState => job !== null),
       );
+      await this.events.markProcessed(
+        manager,
+        known.map((event) => event.id),
+      );
+      const runs = known.flatMap((event) => this.handlers.handlerNamesFor(event.type).map((handler) => ({ eventId: event.id, handler })));
       await this.handlerRuns.createPending(manager, runs);
       return {
         applied: known.map((event) => ({

@@ -4,13 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
 import { QueueBoard } from './queue-board.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
-import {
-  HANDLER_QUEUE,
-  JOB_LOCK_MS,
-  REDIS_MAX_RECONNECT_DELAY_MS,
-  STALLED_CHECK_INTERVAL_MS,
-  WEBHOOK_QUEUE,
-} from './queue.constants.js';
+import { HANDLER_QUEUE, JOB_LOCK_MS, REDIS_MAX_RECONNECT_DELAY_MS, STALLED_CHECK_INTERVAL_MS, WEBHOOK_QUEUE } from './queue.constants.js';
 
 /**
  * The Bull connection, the queues' producers and Bull Board over them. `@nestjs/bull` stays inside

@@ -29,8 +29,7 @@ describe('randomProject and projectEventBody', () => {
     const random = seededRandom(99);
     for (const media of MEDIA) {
       const project = randomProject(media, random, createdAt);
-      const payloadOf = (action: EventAction) =>
-        JSON.parse(projectEventBody(`${media}.${action}`, project, at)).payload;
+      const payloadOf = (action: EventAction) => JSON.parse(projectEventBody(`${media}.${action}`, project, at)).payload;
       const started = payloadOf('started');
       const completed = payloadOf('completed');
       const errored = payloadOf('errored');

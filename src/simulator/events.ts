@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  EVENT_TYPES,
-  type EventAction,
-  type MagicHourEventType,
-  type Media,
-} from '../magic-hour/magic-hour-event.types.js';
+import { EVENT_TYPES, type EventAction, type MagicHourEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { between, chance, pick, type Random } from './random.js';
 
 /**
@@ -70,12 +65,7 @@ export function projectPayload(project: Project, action: EventAction, at: Date):
 }
 
 /** The `type` event about `project`, sent at `at`, as the exact string that is signed and sent. */
-export function projectEventBody(
-  type: MagicHourEventType,
-  project: Project,
-  at: Date,
-  overrides: Record<string, unknown> = {},
-): string {
+export function projectEventBody(type: MagicHourEventType, project: Project, at: Date, overrides: Record<string, unknown> = {}): string {
   const action = type.slice(type.indexOf('.') + 1) as EventAction;
   return JSON.stringify({ type, payload: { ...projectPayload(project, action, at), ...overrides } });
 }

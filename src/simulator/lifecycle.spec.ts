@@ -8,7 +8,17 @@ const typesOf = (plan: ReturnType<typeof planLifecycles>[number]) => plan.events
 describe('planLifecycles', () => {
   it('plans started then completed, spread evenly over the three media, when nothing goes wrong', () => {
     const plans = planLifecycles(9, NONE, seededRandom(1));
-    expect(plans.map((plan) => plan.project.media)).toEqual(['video', 'image', 'audio', 'video', 'image', 'audio', 'video', 'image', 'audio']);
+    expect(plans.map((plan) => plan.project.media)).toEqual([
+      'video',
+      'image',
+      'audio',
+      'video',
+      'image',
+      'audio',
+      'video',
+      'image',
+      'audio',
+    ]);
     for (const plan of plans) {
       const media = plan.project.media;
       expect(typesOf(plan)).toEqual([`${media}.started`, `${media}.completed`]);

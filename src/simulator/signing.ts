@@ -22,11 +22,7 @@ export function signature(body: string | Buffer, secret: string, timestamp: numb
  * The headers Magic Hour sends with `body`: its content type, the Unix timestamp and the signature over
  * `{timestamp}.{body}`. Send the body byte for byte as signed.
  */
-export function signedHeaders(
-  body: string | Buffer,
-  secret: string,
-  timestamp: number = unixSeconds(),
-): Record<string, string> {
+export function signedHeaders(body: string | Buffer, secret: string, timestamp: number = unixSeconds()): Record<string, string> {
   return {
     'content-type': 'application/json',
     'magic-hour-event-timestamp': String(timestamp),

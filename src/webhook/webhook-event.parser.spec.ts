@@ -10,8 +10,7 @@ const GUIDE_EXAMPLE =
 
 describe(WebhookEventParser.name, () => {
   const sut = new WebhookEventParser();
-  const parse = (body: string | Buffer): Promise<ParsedEvent> =>
-    sut.parse(Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
+  const parse = (body: string | Buffer): Promise<ParsedEvent> => sut.parse(Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
 
   async function parseInvalid(body: string | Buffer): Promise<InvalidEvent> {
     const result = await parse(body);
@@ -345,9 +344,7 @@ describe(WebhookEventParser.name, () => {
     it('refuses a valid-looking event whose payload holds a NUL, keeping the body as base64', async () => {
       const body = Buffer.from('{"type":"video.started","payload":{"id":"cnul","name":"a\\u0000b"}}');
       const result = await parseInvalid(body);
-      expect(result.errors).toEqual([
-        'payload holds NUL characters or unpaired surrogates, which cannot be stored as JSON',
-      ]);
+      expect(result.errors).toEqual(['payload holds NUL characters or unpaired surrogates, which cannot be stored as JSON']);
       expect(result.eventKey).toBe('video.started:cnul');
       expect(result.payloadJson).not.toContain('\\u0000');
       const stored: unknown = JSON.parse(result.payloadJson);
@@ -388,12 +385,18 @@ describe(WebhookEventParser.name, () => {
   });
 
   it('does not let a __proto__ key in the envelope pollute Object.prototype', async () => {
-    await parse('{"__proto__":{"polluted":true},"type":"video.started","payload":{"id":"y","constructor":{"prototype":{"polluted":true}}}}');
+    await parse(
+      '{"__proto__":{"polluted":true},"type":"video.started","payload":{"id":"y","constructor":{"prototype":{"polluted":true}}}}',
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('never throws, whatever the bytes', async () => {
-    const bodies = [Buffer.from([0x00]), Buffer.from('{"type":"video.started","payload":{"id":"x","downloads":[null]}}'), Buffer.from('{'.repeat(10_000))];
+    const bodies = [
+      Buffer.from([0x00]),
+      Buffer.from('{"type":"video.started","payload":{"id":"x","downloads":[null]}}'),
+      Buffer.from('{'.repeat(10_000)),
+    ];
     for (const body of bodies) {
       await expect(sut.parse(body)).resolves.toMatchObject({ kind: 'invalid' });
     }
@@ -436,7 +439,6 @@ describe(WebhookEventParser.name, () => {
       },
     );
   });
-
 });
 
 describe('storableJson', () => {

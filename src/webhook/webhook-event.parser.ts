@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
-import { PROJECT_ID_MAX_LENGTH, AudioPayloadDto, ImagePayloadDto, ProjectPayloadDto, VideoPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
+import {
+  PROJECT_ID_MAX_LENGTH,
+  AudioPayloadDto,
+  ImagePayloadDto,
+  ProjectPayloadDto,
+  VideoPayloadDto,
+} from '../magic-hour/dto/project-payload.dto.js';
 import { compileValidator } from './dto/compiled-validator.js';
 import { EVENT_TYPE_MAX_LENGTH, WebhookEnvelopeDto } from '../magic-hour/dto/webhook-envelope.dto.js';
 import { isKnownEventType, mediaOf, type Media, type MagicHourEventType } from '../magic-hour/magic-hour-event.types.js';
@@ -14,9 +20,7 @@ const PAYLOAD_DTOS: Record<Media, new () => ProjectPayloadDto> = {
 };
 
 const CHECK_ENVELOPE = compileValidator(WebhookEnvelopeDto);
-const CHECKS = new Map(
-  [ProjectPayloadDto, ...Object.values(PAYLOAD_DTOS)].map((dto) => [dto, compileValidator(dto)] as const),
-);
+const CHECKS = new Map([ProjectPayloadDto, ...Object.values(PAYLOAD_DTOS)].map((dto) => [dto, compileValidator(dto)] as const));
 
 /** A body that is a known event with a valid payload: processed. */
 export interface ValidEvent {
@@ -88,8 +92,7 @@ export function storableJson(value: unknown): string | null {
 /** A run of digits a double cannot hold exactly, or an exponent that may overflow one. */
 const LOSSY_NUMBER = /\d{16,}|\d[eE][+-]?\d{3,}/;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A key part taken from an invalid body: printable ASCII only, so that any text column can hold it. */
 const keyPart = (value: unknown, max: number): string | null =>
@@ -165,16 +168,13 @@ export class WebhookEventParser {
     const type = keyPart(envelope.type, EVENT_TYPE_MAX_LENGTH);
     const projectId = isRecord(envelope.payload) ? keyPart(envelope.payload.id, PROJECT_ID_MAX_LENGTH) : null;
     const eventKey =
-      type !== null && projectId !== null
-        ? `${type}:${projectId}`
-        : `quarantine:${createHash('sha256').update(body).digest('hex')}`;
+      type !== null && projectId !== null ? `${type}:${projectId}` : `quarantine:${createHash('sha256').update(body).digest('hex')}`;
     // JSON.parse reads a number beyond a double (1e400, a 20-digit integer) as Infinity or a rounded
     // value, and JSON.stringify writes Infinity as null: such a body is kept as its exact text.
     // A body of just `null` is kept as its text too: a JSON null would read as a missing payload.
     const kept =
       stored === null || (typeof stored === 'object' && LOSSY_NUMBER.test(body.toString('utf8'))) ? body.toString('utf8') : stored;
-    const payloadJson =
-      (kept === undefined ? null : storableJson(kept)) ?? JSON.stringify(`base64:${body.toString('base64')}`);
+    const payloadJson = (kept === undefined ? null : storableJson(kept)) ?? JSON.stringify(`base64:${body.toString('base64')}`);
     return {
       kind: 'invalid',
       eventKey,

@@ -67,7 +67,9 @@ function toDocument(rows: readonly NewWebhookEvent[]): string {
  * SQL keeping the conflicting bodies `source` yields (event id, body, how many deliveries brought it):
  * one row per distinct body, with its deliveries counted.
  */
-const keepConflicts = (source: string): string => `INSERT INTO webhook_event_conflicts AS conflict (event_id, payload, payload_hash, deliveries)
+const keepConflicts = (
+  source: string,
+): string => `INSERT INTO webhook_event_conflicts AS conflict (event_id, payload, payload_hash, deliveries)
   SELECT source.event_id, source.payload, encode(sha256(convert_to(source.payload::text, 'UTF8')), 'hex'), source.n
     FROM (${source}) AS source(event_id, payload, n)
   ON CONFLICT (event_id, payload_hash)
@@ -206,8 +208,10 @@ export class WebhookEventRepository {
     const fresh = [...firstFresh.values()];
     return this.dataSource.transaction(async (manager) => {
       const promoted: Array<{ id: string; event_key: string; conflict_deliveries: number | null }> =
-        fresh.length === 0 ? [] : await manager.query(
-        `WITH promoted AS (
+        fresh.length === 0
+          ? []
+          : await manager.query(
+              `WITH promoted AS (
            UPDATE webhook_events AS event
               SET type = incoming.t, media = incoming.m, project_id = incoming.p, status = incoming.s,
                   payload = incoming.b, last_error = incoming.e, release_status = NULL, stale_signed_at = NULL,
@@ -221,8 +225,8 @@ export class WebhookEventRepository {
          )
          SELECT promoted.id, promoted.event_key, kept.deliveries AS conflict_deliveries
            FROM promoted LEFT JOIN kept ON kept.event_id = promoted.id`,
-        [toDocument(fresh)],
-      );
+              [toDocument(fresh)],
+            );
       const differing: Array<{ event_id: string; event_key: string; deliveries: number }> = await manager.query(
         `WITH differing AS (
            SELECT event.id, incoming.b, count(*)::int AS n
@@ -327,10 +331,10 @@ export class WebhookEventRepository {
 
   /** Marks an applied event `failed` because a handler became a dead letter, keeping why. */
   async markHandlersDead(eventId: string, message: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE webhook_events SET status = 'failed', last_error = $2 WHERE id = $1 AND status = 'processed'`,
-      [eventId, message.slice(0, 10_000)],
-    );
+    await this.dataSource.query(`UPDATE webhook_events SET status = 'failed', last_error = $2 WHERE id = $1 AND status = 'processed'`, [
+      eventId,
+      message.slice(0, 10_000),
+    ]);
   }
 
   /** Marks an event whose handlers all succeeded after a replay `processed` again. */
@@ -412,7 +416,10 @@ export class WebhookEventRepository {
 
   /** An event with its payload and conflict count, as operators see it. */
   async findById(id: string): Promise<StoredEvent | null> {
-    const [row]: StoredEventRow[] = await this.dataSource.query(`SELECT ${STORED_EVENT_COLUMNS}, payload FROM webhook_events WHERE id = $1`, [id]);
+    const [row]: StoredEventRow[] = await this.dataSource.query(
+      `SELECT ${STORED_EVENT_COLUMNS}, payload FROM webhook_events WHERE id = $1`,
+      [id],
+    );
     return row ? toStoredEvent(row) : null;
   }
 

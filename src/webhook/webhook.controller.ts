@@ -20,11 +20,7 @@ export class WebhookController {
   @HttpCode(200)
   @UseGuards(SignatureGuard)
   @ApiWebhookOperation()
-  receive(
-    @Body(WebhookEventPipe) event: ParsedEvent,
-    @Signed() signed: boolean,
-    @Delivery() trace: DeliveryTrace,
-  ): Promise<IntakeResult> {
+  receive(@Body(WebhookEventPipe) event: ParsedEvent, @Signed() signed: boolean, @Delivery() trace: DeliveryTrace): Promise<IntakeResult> {
     return this.intake.receive(event, signed, trace);
   }
 }

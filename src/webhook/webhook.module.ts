@@ -31,8 +31,6 @@ import { WebhookController } from './webhook.controller.js';
 })
 export class WebhookModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(WebhookDeliveryLogMiddleware, WebhookBodyMiddleware)
-      .forRoutes({ path: WEBHOOK_ROUTE, method: RequestMethod.POST });
+    consumer.apply(WebhookDeliveryLogMiddleware, WebhookBodyMiddleware).forRoutes({ path: WEBHOOK_ROUTE, method: RequestMethod.POST });
   }
 }

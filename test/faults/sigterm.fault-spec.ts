@@ -89,7 +89,11 @@ describe('SIGTERM', () => {
       expect(exit.at - signalled).toBeGreaterThanOrEqual(2000);
       expect(exit.at - signalled).toBeLessThan(2000 + 8000);
       expect((await stuck.answer).status).toBeUndefined(); // never answered, so never taken as delivered
-      report('SIGTERM with a request that never completes', {}, { exitCode: exit.code, stopMs: exit.at - signalled, shutdownTimeoutMs: 2000 });
+      report(
+        'SIGTERM with a request that never completes',
+        {},
+        { exitCode: exit.code, stopMs: exit.at - signalled, shutdownTimeoutMs: 2000 },
+      );
     });
   });
 });

@@ -29,11 +29,9 @@ export class RedisServer {
   /** Starts it (empty) and waits until it accepts connections. */
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null) return;
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     await eventually(() => portOpen(this.port), 10000, 50);
   }
 

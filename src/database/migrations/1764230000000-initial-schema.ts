@@ -21,12 +21,8 @@ export class InitialSchema1764230000000 implements MigrationInterface {
         processed_at  timestamptz(3),
         CONSTRAINT webhook_events_event_key_unique UNIQUE (event_key)
       )`);
-    await queryRunner.query(
-      `CREATE INDEX webhook_events_project_idx ON webhook_events (project_id, received_at)`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX webhook_events_status_idx ON webhook_events (status, received_at, id)`,
-    );
+    await queryRunner.query(`CREATE INDEX webhook_events_project_idx ON webhook_events (project_id, received_at)`);
+    await queryRunner.query(`CREATE INDEX webhook_events_status_idx ON webhook_events (status, received_at, id)`);
     await queryRunner.query(`
       CREATE TABLE jobs (
         id              text PRIMARY KEY,

@@ -88,7 +88,10 @@ export class EventResponse {
   @ApiPropertyOptional({ description: 'The stored payload (GET /events/:id only); a quarantined body that is not JSON is a string' })
   payload?: unknown;
 
-  @ApiPropertyOptional({ type: () => [EventConflictResponse], description: 'GET /events/:id only: redelivered bodies that differed from this one' })
+  @ApiPropertyOptional({
+    type: () => [EventConflictResponse],
+    description: 'GET /events/:id only: redelivered bodies that differed from this one',
+  })
   conflicts?: EventConflictResponse[];
 
   @ApiPropertyOptional({ type: [HandlerRunResponse], description: 'GET /events/:id only' })

@@ -1,5 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EVENT_STATUSES, JOB_STATUSES, MEDIA, type EventStatus, type JobStatus, type Media } from '../../magic-hour/magic-hour-event.types.js';
+import {
+  EVENT_STATUSES,
+  JOB_STATUSES,
+  MEDIA,
+  type EventStatus,
+  type JobStatus,
+  type Media,
+} from '../../magic-hour/magic-hour-event.types.js';
 import type { JobDetails, JobDownload, JobEntity, JobError } from '../../database/entities/job.entity.js';
 import type { StoredFile } from '../stored-file.repository.js';
 import type { JobEventRecord } from '../../webhook/webhook-event.repository.js';
@@ -132,11 +139,7 @@ export class JobPageResponse {
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
 /** Shapes a job and its history for the API. */
-export function toJobResponse(
-  job: JobEntity,
-  events: readonly JobEventRecord[],
-  files: readonly StoredFile[] = [],
-): JobResponse {
+export function toJobResponse(job: JobEntity, events: readonly JobEventRecord[], files: readonly StoredFile[] = []): JobResponse {
   return {
     id: job.id,
     media: job.media,

@@ -11,9 +11,7 @@ export type StoredPayload<T extends ProjectPayloadDto> = Readonly<T>;
 
 /** Drops the entries whose value Magic Hour did not send, so they do not overwrite what a job has. */
 export function definedEntries(values: MediaDetails): JobDetails {
-  return Object.fromEntries(
-    Object.entries(values).filter((entry): entry is [string, string | number | boolean] => entry[1] != null),
-  );
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string | number | boolean] => entry[1] != null));
 }
 
 /** Reads one media's stored payloads into what they say about their jobs; no I/O, no state. */
@@ -28,9 +26,7 @@ export interface MediaEventMapper {
  * What every media's event service does: read a payload into a job snapshot. A subclass adds what
  * only its media has (`details`). Applying the snapshot is `EventProcessingService`'s work.
  */
-export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayloadDto | AudioPayloadDto>
-  implements MediaEventMapper
-{
+export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayloadDto | AudioPayloadDto> implements MediaEventMapper {
   abstract readonly media: Media;
 
   /** What a payload of this media says about its job. */

@@ -58,9 +58,7 @@ describe(ImageEventService.name, () => {
     const snapshot = sut.snapshot(asImage(fixturePayload('image', 'completed', 'cimg')));
     expect(snapshot.details).toEqual({ imageCount: 1 });
     expect(snapshot.projectType).toBe('AI_IMAGE');
-    expect(snapshot.downloads).toEqual([
-      { url: 'https://images.magichour.ai/id/cimg/output', expiresAt: '2026-11-28T10:00:00.000Z' },
-    ]);
+    expect(snapshot.downloads).toEqual([{ url: 'https://images.magichour.ai/id/cimg/output', expiresAt: '2026-11-28T10:00:00.000Z' }]);
   });
 
   it('drops a null or absent image count, keeps 0', () => {
@@ -103,9 +101,7 @@ describe('MediaEventService.snapshot (common fields)', () => {
   });
 
   it('reads null as "not sent" for descriptive fields, so they do not overwrite', () => {
-    const snapshot = audio.snapshot(
-      asAudio({ id: 'c', type: null, name: null, downloads: null, credits_charged: null, created_at: null }),
-    );
+    const snapshot = audio.snapshot(asAudio({ id: 'c', type: null, name: null, downloads: null, credits_charged: null, created_at: null }));
     expect(snapshot.projectType).toBeUndefined();
     expect(snapshot.name).toBeUndefined();
     expect(snapshot.downloads).toBeUndefined();

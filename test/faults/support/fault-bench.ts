@@ -123,7 +123,11 @@ export class FaultBench {
   }
 
   /** Starts `node dist/src/main.js` in `role` on `port` (a free one by default) and waits until it is ready. */
-  async start(name: string, role: 'api' | 'worker' | 'all', options: { port?: number; env?: Record<string, string> } = {}): Promise<ServiceProcess> {
+  async start(
+    name: string,
+    role: 'api' | 'worker' | 'all',
+    options: { port?: number; env?: Record<string, string> } = {},
+  ): Promise<ServiceProcess> {
     const service = await ServiceProcess.start(name, options.port ?? (await freePort()), {
       NODE_ENV: 'production',
       NO_COLOR: '1',

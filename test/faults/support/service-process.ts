@@ -56,9 +56,7 @@ export class ServiceProcess {
     };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
-    this.exited = new Promise((done) =>
-      this.child.once('exit', (code, signal) => done({ code, signal, at: Date.now() })),
-    );
+    this.exited = new Promise((done) => this.child.once('exit', (code, signal) => done({ code, signal, at: Date.now() })));
   }
 
   /** Starts the service and waits until its `/health` answers 200 (Postgres reachable). */
