@@ -43,7 +43,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
     const session = this.sessions.authenticate(request);
     if (!session) {
       if (page) {
-        response.redirect(303, `${ADMIN_LOGIN_PATH}?${new URLSearchParams({ next: request.originalUrl })}`);
+        response.redirect(303, `${ADMIN_LOGIN_PATH}?${new URLSearchParams({ next: request.originalUrl }).toString()}`);
       } else {
         response.status(401).json(errorBody(401, 'Log in at /admin/login, or send Authorization: Bearer <key>'));
       }

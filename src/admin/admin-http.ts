@@ -52,6 +52,7 @@ export function isSameOrigin(headers: IncomingHttpHeaders): boolean {
 }
 
 /** C0 control characters (NUL among them) and DEL. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
 
 /**

@@ -3,6 +3,7 @@ import { csrfSync } from 'csrf-sync';
 import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import { ApiKeys } from '../common/api-key.guard.js';
+import { asError } from '../common/domain.errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ADMIN_SESSION_TTL_MS } from './admin.constants.js';
 
@@ -75,17 +76,19 @@ export class AdminSessionService {
   async logIn(request: Request, key: string, now = Date.now()): Promise<boolean> {
     const index = this.keys.indexOf(key);
     if (index < 0) return false;
-    await new Promise<void>((resolve, reject) => request.session.regenerate((error: unknown) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      request.session.regenerate((error: unknown) => (error ? reject(asError(error)) : resolve())),
+    );
     request.session.keyId = this.keyIds[index];
     request.session.expiresAt = now + ADMIN_SESSION_TTL_MS;
     this.csrf.generateToken(request, true);
-    await new Promise<void>((resolve, reject) => request.session.save((error: unknown) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => request.session.save((error: unknown) => (error ? reject(asError(error)) : resolve())));
     return true;
   }
 
   /** Deletes the request's session from the store, so its cookie no longer lets anyone in. */
   async logOut(request: Request): Promise<void> {
-    await new Promise<void>((resolve, reject) => request.session.destroy((error: unknown) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => request.session.destroy((error: unknown) => (error ? reject(asError(error)) : resolve())));
   }
 
   /**

@@ -35,6 +35,7 @@ export class AdminSessionStore extends PgSessionStore implements OnModuleDestroy
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.close();
+    // connect-pg-simple's close() is async (it ends its pool); its types say void.
+    await Promise.resolve(this.close() as unknown);
   }
 }

@@ -34,7 +34,7 @@ const hostileJob: JobResponse = {
   ],
   error: { code: SCRIPT, message: `<img src=x onerror=alert(1)>` },
   creditsCharged: 12,
-  details: { width: 1280, [`w${SCRIPT}`]: SCRIPT } as unknown as JobResponse['details'],
+  details: { width: 1280, [`w${SCRIPT}`]: SCRIPT },
   createdAt: '2026-11-27T10:00:00.000Z',
   startedAt: '2026-11-27T10:00:01.000Z',
   completedAt: null,
