@@ -18,8 +18,7 @@ function closesConnection(error: unknown): boolean {
  * A statement Postgres parses and plans once per connection, then only binds and runs: node-postgres
  * prepares a query that carries a name on each pooled connection the first time that connection runs
  * it. TypeORM's `DataSource.query` sends every statement unnamed, to be parsed and planned again each
- * time; for intake's insert, a statement per request at low load, that planning was a large part of
- * the database's work (see README, "Performance").
+ * time; for intake's insert, run per batch, that planning was a large part of the database's work.
  *
  * Runs outside any transaction, on the pool TypeORM made from the same settings (timeouts included).
  */

@@ -48,22 +48,14 @@ export const STALLED_CHECK_INTERVAL_MS = 5_000;
 /** Most events intake stores in one statement. */
 export const INTAKE_BATCH_MAX = 500;
 /**
- * Intake batches written at once; further requests gather into the next batch meanwhile. One: since
- * intake answers without waiting for Redis, a batch holds its slot only for its INSERT and commit, and
- * one batch at a time makes the next one bigger, so fewer commits for the same load. Measured against
- * 2 and 3 in the same run (fresh service each, 64 connections): 9.5k to 9.7k requests/s against 8.5k
- * and 8.0k to 8.2k, and the lowest p99 at 1,000 events/s (4.0 ms against 4.6 to 5.0 and 4.2 to 4.3).
+ * Intake batches written at once; further requests gather into the next batch meanwhile. One batch at a
+ * time makes the next one bigger, so fewer commits for the same load (docs/performance.md).
  */
 export const INTAKE_BATCHES_IN_FLIGHT = 1;
 /**
  * How long intake gathers committed events before handing them to the queue in one call. It delays
- * processing, never an answer (the answer waits only for Postgres). At 1,000 requests a second each
- * intake batch is one event; every hand-over is a Redis call here and a job for the worker, which
- * then claims it, runs a transaction per media and completes it. So the window sets how much the
- * whole system spends per event at moderate rates. Measured at 1,000 events/s with an API and a
- * worker process on two cores (see README, "Performance"): a 5 ms window cost the worker 42% of a
- * core, Postgres 62% and Redis 5%, and the API's p99 was 37 to 42 ms; 50 ms took them to 14%, 33%
- * and 1%, and the p99 to 12 ms. Wider windows saved little more.
+ * processing, never an answer; each hand-over is a Redis call and a job for the worker, so fewer,
+ * larger hand-overs cost the worker and Postgres much less at moderate rates (docs/performance.md).
  */
 export const HANDOVER_DELAY_MS = 50;
 /**
