@@ -47,7 +47,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
     bufferLogs: false,
   });
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-* to believe (TRUST_PROXY, none by default): the rate limit's client address
+  // and the console cookie's Secure flag depend on it.
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.use(requireHostHeader);
   app.set('etag', false);

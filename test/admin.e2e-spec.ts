@@ -48,7 +48,8 @@ describe('Operator console and Bull Board in headless Chromium', () => {
 
   beforeAll(async () => {
     browser = await launchChromium();
-    t = await startApp({}, undefined, { handlers: [NotifyHandler] });
+    // Behind a TLS terminator on this host, as a console usually is.
+    t = await startApp({ TRUST_PROXY: 'loopback' }, undefined, { handlers: [NotifyHandler] });
     const address = t.app.getHttpServer().address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
 
@@ -124,7 +125,7 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     const login = () => http().post('/admin/login').type('form').send({ key: TEST_API_KEY });
     const plain = await login();
     expect(plain.headers['set-cookie'][0]).not.toMatch(/;\s*Secure/i);
-    // Behind a TLS terminator on this host (`trust proxy` believes loopback).
+    // Behind the TLS terminator (TRUST_PROXY=loopback).
     const overHttps = await login().set('x-forwarded-proto', 'https');
     expect(overHttps.headers['set-cookie'][0]).toMatch(/;\s*Secure/i);
     expect(overHttps.headers['set-cookie'][0]).toMatch(/;\s*HttpOnly/i);

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { RATE_LIMIT_REDIS_TIMEOUT_MS } from '../src/common/redis-throttler.storage.js';
 import { eventBody, projectId } from './support/events.js';
+import { removeKeysUnder } from './support/redis-keys.js';
 import { RedisServer } from './support/redis-server.js';
 import { signedHeaders } from './support/signing.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -26,7 +27,8 @@ describe('API rate limit shared by two API processes (Redis)', () => {
   let b: TestApp;
 
   beforeAll(async () => {
-    const config = testConfig({ API_KEYS: `${KEY},other-key`, API_RATE_LIMIT: String(LIMIT) });
+    // The tests speak for clients behind a proxy on this host, naming them in X-Forwarded-For.
+    const config = testConfig({ API_KEYS: `${KEY},other-key`, API_RATE_LIMIT: String(LIMIT), TRUST_PROXY: 'loopback' });
     a = await startApp({}, config);
     b = await startApp({}, { ...config, role: 'api' });
   });
@@ -186,5 +188,69 @@ describe('API rate limit while Redis cannot count', () => {
     // The count was waited for, up to the storage's command timeout, and no longer.
     expect(withKeyMs).toBeGreaterThanOrEqual(RATE_LIMIT_REDIS_TIMEOUT_MS - 50);
     expect(withKeyMs).toBeLessThan(RATE_LIMIT_REDIS_TIMEOUT_MS + 1500);
+  });
+});
+
+describe('Trusted proxies (TRUST_PROXY)', () => {
+  /** Started with the default: no proxy is trusted. */
+  let direct: TestApp;
+  /** Behind a proxy on the same host. */
+  let behindLocalProxy: TestApp;
+  /** Behind one proxy of any address (a cloud load balancer). */
+  let behindOneHop: TestApp;
+
+  /** `count` wrong console logins, each claiming (in `X-Forwarded-For`) another address. */
+  const spoofedLogins = (t: TestApp, count: number) =>
+    inTurns([t], count, (http, i) =>
+      http
+        .post('/admin/login')
+        .set('x-forwarded-for', `198.51.100.${i + 1}`)
+        .type('form')
+        .send({ key: `guess-${i}` }),
+    );
+  const sessionCookieOver = async (t: TestApp, proto: string) =>
+    (await request(t.app.getHttpServer()).post('/admin/login').set('x-forwarded-proto', proto).type('form').send({ key: KEY })).headers[
+      'set-cookie'
+    ]?.[0];
+
+  beforeAll(async () => {
+    const env = { API_KEYS: KEY, API_RATE_LIMIT: String(LIMIT), APP_ROLE: 'api' };
+    direct = await startApp(env);
+    behindLocalProxy = await startApp({ ...env, TRUST_PROXY: 'loopback' });
+    behindOneHop = await startApp({ ...env, TRUST_PROXY: '1' });
+  });
+  afterEach(async () => {
+    // Every test starts with full budgets.
+    for (const t of [direct, behindLocalProxy, behindOneHop]) await removeKeysUnder(REDIS_URL, [`${t.config.queuePrefix}:rate-limit`]);
+  });
+  afterAll(async () => {
+    await behindOneHop?.close();
+    await behindLocalProxy?.close();
+    await direct?.close();
+  });
+
+  it('by default counts a client by its socket address, whatever X-Forwarded-For it sends', async () => {
+    expect(statusesOf(await spoofedLogins(direct, LIMIT + 1))).toEqual([401, 401, 401, 401, 429]);
+    expect((await request(direct.app.getHttpServer()).get('/jobs').set('x-forwarded-for', '198.51.100.99')).status).toBe(429);
+  });
+
+  it('believes X-Forwarded-For from the proxies it trusts', async () => {
+    // Each address has a budget of its own, and a repeated one runs out.
+    expect(statusesOf(await spoofedLogins(behindLocalProxy, LIMIT + 1))).toEqual([401, 401, 401, 401, 401]);
+    const fromOne = await inTurns([behindLocalProxy], LIMIT, (http) => http.get('/jobs').set('x-forwarded-for', '198.51.100.1'));
+    expect(statusesOf(fromOne)).toEqual([401, 401, 401, 429]);
+    // One hop trusted: the address the last proxy saw counts, not what the client put before it.
+    const hops = await inTurns([behindOneHop], LIMIT + 1, (http, i) =>
+      http.get('/jobs').set('x-forwarded-for', `192.0.2.${i + 1}, 203.0.113.7`),
+    );
+    expect(statusesOf(hops)).toEqual([401, 401, 401, 401, 429]);
+    expect((await request(behindOneHop.app.getHttpServer()).get('/jobs').set('x-forwarded-for', '203.0.113.8')).status).toBe(401);
+  });
+
+  it('marks the console cookie Secure for X-Forwarded-Proto: https only from a trusted proxy', async () => {
+    expect(await sessionCookieOver(direct, 'https')).not.toMatch(/;\s*Secure/i);
+    expect(await sessionCookieOver(behindLocalProxy, 'https')).toMatch(/;\s*Secure/i);
+    expect(await sessionCookieOver(behindLocalProxy, 'http')).not.toMatch(/;\s*Secure/i);
+    expect(await sessionCookieOver(behindOneHop, 'https')).toMatch(/;\s*Secure/i);
   });
 });

@@ -31,6 +31,7 @@ describe('buildConfig', () => {
       queuePrefix: 'bull',
       webhookBodyLimitBytes: 262144,
       apiRateLimit: 600,
+      trustProxy: false,
       handlerAttempts: 5,
       handlerTimeoutMs: 60000,
       handlerBackoffMs: 2000,
@@ -59,6 +60,7 @@ describe('buildConfig', () => {
       WEBHOOK_TOLERANCE_SECONDS: '60',
       API_KEYS: 'k1',
       API_RATE_LIMIT: '120',
+      TRUST_PROXY: 'loopback',
       APP_ROLE: 'worker',
       QUEUE_PREFIX: 'test_run-1',
       WEBHOOK_BODY_LIMIT_BYTES: '1048576',
@@ -84,6 +86,7 @@ describe('buildConfig', () => {
       queuePrefix: 'test_run-1',
       webhookBodyLimitBytes: 1048576,
       apiRateLimit: 120,
+      trustProxy: ['loopback'],
       handlerAttempts: 7,
       handlerTimeoutMs: 1500,
       handlerBackoffMs: 250,
@@ -135,6 +138,36 @@ describe('buildConfig', () => {
     ['ten', 'API_RATE_LIMIT must be an integer number'],
   ])('rejects API_RATE_LIMIT=%s', (value, problem) => {
     expect(refusal({ API_RATE_LIMIT: value }).message).toContain(problem);
+  });
+
+  it.each([
+    ['false', false],
+    ['TRUE', true],
+    ['1', 1],
+    ['0', 0],
+    ['loopback', ['loopback']],
+    [' 10.0.0.0/8, 172.16.0.0/12,fd00::/8 ', ['10.0.0.0/8', '172.16.0.0/12', 'fd00::/8']],
+    [
+      'loopback,uniquelocal,linklocal,203.0.113.7,10.1.0.0/255.255.0.0',
+      ['loopback', 'uniquelocal', 'linklocal', '203.0.113.7', '10.1.0.0/255.255.0.0'],
+    ],
+  ] as const)('reads TRUST_PROXY=%s in the syntax of Express trust proxy', (value, trustProxy) => {
+    expect(configFrom({ TRUST_PROXY: value }).trustProxy).toEqual(trustProxy);
+  });
+
+  it.each([
+    ['lookback', 1],
+    ['10.0.0.0/8,172.16.0.0/33', 2],
+    ['loopback,,10.0.0.0/8', 2],
+    ['203.0.113.7,', 2],
+    ['-1', 1],
+    ['yes', 1],
+    ['10.0.0.0/8 172.16.0.0/12', 1],
+  ])('rejects TRUST_PROXY=%s naming the bad item by position, not by value', (value, position) => {
+    const message = refusal({ TRUST_PROXY: value }).message;
+    expect(message).toContain('TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses');
+    expect(message).toContain(`(item ${position} is not one)`);
+    expect(message).not.toContain(value);
   });
 
   it.each(['mysql://db/hooks', 'localhost:5432', 'postgres://'])('rejects DATABASE_URL=%s', (url) => {

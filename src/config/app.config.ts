@@ -1,4 +1,13 @@
-import { AppRole, EnvDto, InvalidEnvironmentError, validateEnv, type LogFormat, type LogLevel } from './env.validation.js';
+import {
+  AppRole,
+  EnvDto,
+  InvalidEnvironmentError,
+  parseTrustProxy,
+  validateEnv,
+  type LogFormat,
+  type LogLevel,
+  type TrustProxy,
+} from './env.validation.js';
 
 /** The typed configuration every part of the service reads, built once at boot. */
 export interface AppConfig {
@@ -13,6 +22,11 @@ export interface AppConfig {
   readonly apiKeys: readonly string[];
   /** REST requests a minute per API key, or per address for requests without a valid key. */
   readonly apiRateLimit: number;
+  /**
+   * Express's `trust proxy`: which proxies' `X-Forwarded-For` (the client address the rate limit counts)
+   * and `X-Forwarded-Proto` (whether the console cookie is `Secure`) are believed. `false`: none.
+   */
+  readonly trustProxy: TrustProxy;
   readonly role: AppRole;
   /** Bull's key prefix in Redis; lets several deployments (or test runs) share one Redis. */
   readonly queuePrefix: string;
@@ -64,6 +78,7 @@ export function buildConfig(env: EnvDto): AppConfig {
     webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS ?? 300,
     apiKeys: list(env.API_KEYS),
     apiRateLimit: env.API_RATE_LIMIT ?? 600,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     role: env.APP_ROLE ?? 'all',
     queuePrefix: env.QUEUE_PREFIX ?? 'bull',
     webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES ?? 256 * 1024,

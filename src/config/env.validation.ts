@@ -1,5 +1,19 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  validateSync,
+  type ValidationArguments,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import proxyAddr from 'proxy-addr';
 
 /** pino's levels, most to least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -12,6 +26,64 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** The roles one process can take: HTTP intake and REST, queue worker, or both. */
 export const APP_ROLES = ['api', 'worker', 'all'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
+
+/**
+ * Which proxies' `X-Forwarded-*` headers are believed, as Express's `trust proxy` takes it: `false`
+ * (none), `true` (any), a hop count, or the addresses, CIDR ranges and names (`loopback`, `linklocal`,
+ * `uniquelocal`) of the trusted proxies.
+ */
+export type TrustProxy = boolean | number | readonly string[];
+
+/** The proxies in a `TRUST_PROXY` list, one per comma, or the position (from 1) of the first that is not one. */
+function trustedProxies(value: string): string[] | { invalidAt: number } {
+  const items = value.split(',').map((item) => item.trim());
+  const invalidAt = items.findIndex((item) => {
+    try {
+      // proxy-addr is what Express compiles the list with, so what passes here Express takes.
+      proxyAddr.compile(item);
+      return item === '';
+    } catch {
+      return true;
+    }
+  });
+  return invalidAt < 0 ? items : { invalidAt: invalidAt + 1 };
+}
+
+/**
+ * Reads a `TRUST_PROXY` value (unset: `false`); throws on one that `validateEnv` refuses.
+ * `true`/`false` and a hop count become Express's boolean and number, anything else a list.
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? 'false').trim();
+  if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+  if (/^\d+$/.test(text)) return Number(text);
+  const proxies = trustedProxies(text);
+  if (!Array.isArray(proxies)) throw new Error(`TRUST_PROXY item ${proxies.invalidAt} is not an address, a CIDR range or a name`);
+  return proxies;
+}
+
+/** Validates `TRUST_PROXY`; its message names the bad item by position, never by value (see `logStartupFailure`). */
+@ValidatorConstraint({ name: 'trustProxy' })
+class TrustProxyConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      parseTrustProxy(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const proxies = typeof args.value === 'string' ? trustedProxies(args.value) : { invalidAt: 1 };
+    const where = Array.isArray(proxies) ? '' : ` (item ${proxies.invalidAt} is not one)`;
+    return (
+      `TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses, ` +
+      `CIDR ranges, loopback, linklocal or uniquelocal, such as loopback or 10.0.0.0/8,172.16.0.0/12${where}`
+    );
+  }
+}
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value);
 
@@ -61,6 +133,11 @@ export class EnvDto {
   @Min(1)
   @Max(1_000_000)
   API_RATE_LIMIT?: number;
+
+  /** Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (Express's `trust proxy`); none by default. */
+  @IsOptional()
+  @Validate(TrustProxyConstraint)
+  TRUST_PROXY?: string;
 
   @IsOptional()
   @IsIn(APP_ROLES)
@@ -154,6 +231,7 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   WEBHOOK_TOLERANCE_SECONDS: true,
   API_KEYS: true,
   API_RATE_LIMIT: true,
+  TRUST_PROXY: true,
   APP_ROLE: true,
   QUEUE_PREFIX: true,
   WEBHOOK_BODY_LIMIT_BYTES: true,
