@@ -373,6 +373,20 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(replay.body).toEqual({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('nothing to replay') });
   });
 
+  it('replays with a Bearer key without asking for the CSRF field: an empty form or no body', async () => {
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE project_id = $1 AND status = 'processed'`, [jobs.complete]);
+    const replay = () =>
+      http().post(`/admin/events/${id}/replay`).set('authorization', `Bearer ${TEST_API_KEY}`).set('accept', 'application/json');
+    // 409 "nothing to replay" is the replay's own answer: the request got through to it.
+    for (const sent of [replay().type('form').send(''), replay()]) {
+      const answer = await sent;
+      expect({ status: answer.status, body: answer.body }).toEqual({
+        status: 409,
+        body: { statusCode: 409, error: 'Conflict', message: expect.stringContaining('nothing to replay') },
+      });
+    }
+  });
+
   it('filters events by a job id pasted with spaces around it, and refuses one with a NUL', async () => {
     const bearer = { authorization: `Bearer ${TEST_API_KEY}` };
     const found = await http().get(`/admin/events?jobId=%20${jobs.complete}%20&type=`).set(bearer);
@@ -450,5 +464,7 @@ describe('Operator console with no API key configured', () => {
       .type('form')
       .send('csrf=guess');
     expect(res.status).toBe(403);
+    // Nor does a request with no body at all get through without it.
+    expect((await request(t.app.getHttpServer()).post('/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b/replay')).status).toBe(403);
   });
 });
