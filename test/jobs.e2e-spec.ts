@@ -111,3 +111,55 @@ describe('GET /jobs (API key, keyset pagination)', () => {
     expect(JSON.stringify(res.body.message)).toMatch(message);
   });
 });
+
+describe('GET /jobs with creation times outside a sane range', () => {
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+  const authed = (path: string) => http().get(path).set('authorization', `Bearer ${TEST_API_KEY}`);
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps such a created_at out of createdAt, and accepts every cursor it returns when paging through them', async () => {
+    const sent = Date.now();
+    const farFuture = projectId();
+    const farPast = projectId();
+    const ordinary = projectId();
+    for (const [id, createdAt] of [
+      [farFuture, '9999-12-31T23:59:59-23:59'],
+      [farPast, '1970-01-01T00:00:00Z'],
+      [ordinary, '2026-11-27T10:00:00.000Z'],
+    ]) {
+      const body = eventBody('video.completed', id, { created_at: createdAt });
+      expect((await http().post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body)).status).toBe(200);
+    }
+    // A job a year-10000 creation time was already stored for (before such times were refused).
+    const stored = projectId();
+    await t.db.query(`INSERT INTO jobs (id, media, status, created_at) VALUES ($1, 'video', 'complete', '10000-01-01T05:59:00Z')`, [
+      stored,
+    ]);
+    await eventually(async () => (await authed('/jobs?limit=100')).body.items?.length === 4);
+
+    for (const id of [farFuture, farPast]) {
+      const job = await authed(`/jobs/${id}`);
+      // Not the payload's time: the time the service first heard of the job.
+      expect(new Date(job.body.createdAt as string).getTime()).toBeGreaterThanOrEqual(sent - 1000);
+      expect(new Date(job.body.createdAt as string).getTime()).toBeLessThanOrEqual(Date.now());
+    }
+    expect((await authed(`/jobs/${ordinary}`)).body.createdAt).toBe('2026-11-27T10:00:00.000Z');
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await authed(`/jobs?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...(page.body.items as Array<{ id: string }>).map((job) => job.id));
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor !== null && seen.length <= 4);
+    expect(seen).toEqual([stored, expect.any(String), expect.any(String), ordinary]);
+    expect(new Set(seen).size).toBe(4);
+  });
+});

@@ -23,9 +23,9 @@ export function decodeKeysetCursor(cursor: string, idPattern: RegExp = PRINTABLE
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
       const at = new Date(value[0]);
-      // Years Postgres and ISO 8601 both hold; the API only ever hands out recent ones.
-      const year = at.getUTCFullYear();
-      if (!Number.isNaN(at.getTime()) && year >= 1 && year <= 9999 && idPattern.test(value[1])) return { at, id: value[1] };
+      // Any date a stored row can hold (Postgres's timestamptz reaches past JavaScript's last date), so
+      // that every cursor the API hands out is taken back; not before year 1, which Postgres spells BC.
+      if (!Number.isNaN(at.getTime()) && at.getUTCFullYear() >= 1 && idPattern.test(value[1])) return { at, id: value[1] };
     }
   } catch {
     // falls through to the error below

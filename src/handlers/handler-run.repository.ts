@@ -138,6 +138,14 @@ export class HandlerRunRepository {
     );
   }
 
+  /** Clears the queued mark of every open run, so that the relay queues them again: for when Redis lost what it held. */
+  async forgetHandOvers(): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE event_handler_runs SET enqueued_at = NULL
+        WHERE status IN ('pending', 'running', 'failed') AND ${OPEN} AND enqueued_at IS NOT NULL`,
+    );
+  }
+
   /**
    * Events with open runs that the queue may not hold: never queued, or queued longer ago than
    * `requeueAfterMs`. Each half is a range of `event_handler_runs_relay_idx`, so a pass reads what it

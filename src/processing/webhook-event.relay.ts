@@ -13,18 +13,19 @@ import {
 } from '../queue/queue.constants.js';
 
 /**
- * Postgres is the inbox and Redis only dispatches, so this relay closes the gap between them: it
- * queues stored events that never reached Redis (it was down during intake), and after every
- * (re)connection it queues every unprocessed event again, in case Redis lost its data. Queueing an
- * event twice is harmless: its hand-overs go under fresh job ids, and the worker locks each event and
- * skips one already processed.
+ * Postgres is the inbox and Redis only dispatches, so this relay closes the gap between them. An event
+ * is marked queued only once Redis confirmed it; the relay queues every waiting event left unmarked
+ * for `RELAY_GRACE_MS` (Redis was down, the hand-over failed, or the process stopped between its
+ * commit and its hand-over). Each pass also checks that Redis still holds the queue's marker: when it
+ * is gone, Redis lost what it held, and every waiting event and handler run is unmarked to be queued
+ * again. Queueing an event twice is harmless: its hand-overs go under fresh job ids, and the worker
+ * locks each event and skips one already processed.
  */
 @Injectable()
 export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookEventRelay.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private sweepPending = true;
   private stopped = false;
 
   constructor(
@@ -35,10 +36,8 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    this.queue.onReady(() => {
-      this.sweepPending = true;
-      void this.tick();
-    });
+    // Not needed for correctness (every pass checks the marker); a reconnect only makes the check sooner.
+    this.queue.onReady(() => void this.tick());
     this.timer = setInterval(() => void this.tick(), RELAY_INTERVAL_MS);
     void this.tick();
   }
@@ -62,10 +61,7 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestro
 
   private async pass(): Promise<void> {
     if (!this.queue.isConnected()) return;
-    if (this.sweepPending) {
-      this.sweepPending = false;
-      await this.sweep();
-    }
+    if (!(await this.queue.isIntact())) await this.forgetHandOvers();
     const requeueAfter = await this.requeueAfterMs(this.queue);
     for (;;) {
       const batch = await this.events.findUnqueued(RELAY_GRACE_MS, requeueAfter, RELAY_BATCH_SIZE);
@@ -93,21 +89,16 @@ export class WebhookEventRelay implements OnApplicationBootstrap, OnModuleDestro
     return waiting === 0 ? RELAY_REQUEUE_AFTER_MS : RELAY_REQUEUE_CEILING_MS;
   }
 
-  /** Queues every unprocessed event again; the worker skips the copies of those Redis still held. */
-  private async sweep(): Promise<void> {
-    let after: { eventId: string; receivedAt: Date } | null = null;
-    let total = 0;
-    while (!this.stopped) {
-      const page = await this.events.findReceived(after, RELAY_BATCH_SIZE);
-      if (page.length === 0) break;
-      if (!(await this.handOver(page))) {
-        this.sweepPending = true;
-        return;
-      }
-      total += page.length;
-      after = page[page.length - 1];
-    }
-    if (total > 0) this.logger.log(`Checked ${total} unprocessed event(s) into the queue after connecting to Redis`);
+  /**
+   * Redis lost its data: unmarks every waiting event and open handler run, so that this pass and the
+   * next ones (of any worker) queue them all again, then leaves the marker. Unmarking first means that
+   * a process stopping half-way leaves the marker missing, for the next pass to unmark again.
+   */
+  private async forgetHandOvers(): Promise<void> {
+    const events = await this.events.forgetHandOvers();
+    await this.handlerRuns.forgetHandOvers();
+    await this.queue.markIntact();
+    if (events > 0) this.logger.warn(`Redis lost the queue's data; queueing ${events} waiting event(s) again`);
   }
 
   private async handOver(batch: readonly QueuedEvent[]): Promise<boolean> {

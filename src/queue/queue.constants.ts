@@ -58,19 +58,18 @@ export const INTAKE_BATCHES_IN_FLIGHT = 1;
  * larger hand-overs cost the worker and Postgres much less at moderate rates (docs/performance.md).
  */
 export const HANDOVER_DELAY_MS = 50;
-/**
- * Most event keys intake remembers as "in doubt": their insert failed with the connection (it may have
- * committed all the same). Beyond this, the relay's late re-queue (`RELAY_REQUEUE_AFTER_MS`) covers them.
- */
-export const INTAKE_IN_DOUBT_MAX = 50_000;
-
 /** How often the relay looks for stored events that never reached the queue. */
 export const RELAY_INTERVAL_MS = 2000;
-/** An event younger than this is left to intake, which may still be enqueueing it. */
+/**
+ * A stored event whose hand-over Redis has not confirmed this long after it was stored is queued by
+ * the relay. Intake's own hand-over takes at most `HANDOVER_DELAY_MS` + `ENQUEUE_TIMEOUT_MS`, so an
+ * event younger than this may still be on its way.
+ */
 export const RELAY_GRACE_MS = 3000;
 /**
- * An event queued this long ago and still unprocessed is queued again (Redis may have lost it), if
- * the queue has no job waiting (`WebhookEventRelay`).
+ * An event queued this long ago and still unprocessed is queued again, if the queue has no job waiting
+ * (`WebhookEventRelay`): a backstop for a single job lost while Redis kept its other keys. Redis losing
+ * its data (flushed, restarted or failed over empty) is seen within a relay pass, by its marker.
  */
 export const RELAY_REQUEUE_AFTER_MS = 2 * 60 * 1000;
 /** An event queued this long ago and still unprocessed is queued again even while jobs are waiting. */

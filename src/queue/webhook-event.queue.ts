@@ -93,6 +93,25 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
     return this.queue.client.status === 'ready';
   }
 
+  /**
+   * Whether Redis still holds the marker `markIntact` left under the queue's prefix. Its absence means
+   * Redis lost the queue's keys (flushed, deleted, restarted or failed over empty), whether or not a
+   * reconnect was seen; then every job it held may be gone. Throws when Redis does not answer in time.
+   */
+  async isIntact(): Promise<boolean> {
+    return (await this.bounded(this.queue.client.exists(this.markerKey()))) === 1;
+  }
+
+  /** Leaves the marker `isIntact` looks for; throws when Redis does not answer in time. */
+  async markIntact(): Promise<void> {
+    await this.bounded(this.queue.client.set(this.markerKey(), new Date().toISOString()));
+  }
+
+  /** The marker's key, among the queue's own keys (Bull's `toKey`), so that it goes when they go. */
+  private markerKey(): string {
+    return (this.queue as unknown as { toKey(type: string): string }).toKey('relay-marker');
+  }
+
   /** Waits for a Redis call at most the enqueue timeout. */
   bounded<T>(call: Promise<T>): Promise<T> {
     return withTimeout(call, ENQUEUE_TIMEOUT_MS, 'Redis call');

@@ -79,13 +79,13 @@ const keepConflicts = (
 const INCOMING = `jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m text, p text, s text, e text, r text, a float8, b jsonb)`;
 
 /**
- * Intake's insert: the statement of every intake batch, so prepared once per connection. Events to be
- * processed are marked queued at once (see `insertMany`).
+ * Intake's insert: the statement of every intake batch, so prepared once per connection. Events are
+ * stored unmarked (`enqueued_at` NULL): only a hand-over Redis confirmed marks them (`markEnqueued`).
  */
 const INSERT_EVENTS = new PreparedStatement<{ id: string; event_key: string }>(
   'mh_insert_events',
-  `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, release_status, stale_signed_at, enqueued_at)
-   SELECT k, t, m, p, s, b, e, r, to_timestamp(a), CASE WHEN s = 'received' THEN now() END
+  `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, release_status, stale_signed_at)
+   SELECT k, t, m, p, s, b, e, r, to_timestamp(a)
      FROM ${INCOMING}
    ON CONFLICT (event_key) DO NOTHING
    RETURNING id, event_key`,
@@ -181,8 +181,8 @@ export class WebhookEventRepository {
   /**
    * Stores events whose key is not stored yet, in one statement; `rows` must have distinct keys. The
    * unique key decides, never a lookup first, so concurrent deliveries of one event store it once.
-   * Events to be processed are marked queued at once (intake queues them right after); intake clears
-   * the mark if the queue refuses them. Returns the id of each stored row by its key; a key not in
+   * Events are not marked queued: a process that stops between this commit and its hand-over leaves
+   * them unmarked, for the relay to hand over within seconds. Returns the id of each stored row by its key; a key not in
    * the map was a duplicate.
    */
   async insertMany(rows: readonly NewWebhookEvent[]): Promise<Map<string, string>> {
@@ -215,7 +215,7 @@ export class WebhookEventRepository {
            UPDATE webhook_events AS event
               SET type = incoming.t, media = incoming.m, project_id = incoming.p, status = incoming.s,
                   payload = incoming.b, last_error = incoming.e, release_status = NULL, stale_signed_at = NULL,
-                  received_at = now(), enqueued_at = CASE WHEN incoming.s = 'received' THEN now() END
+                  received_at = now(), enqueued_at = NULL
              FROM ${INCOMING}, webhook_events AS before
             WHERE event.event_key = incoming.k AND before.id = event.id
               AND event.status = 'stale' AND incoming.s <> 'stale'
@@ -251,44 +251,40 @@ export class WebhookEventRepository {
   }
 
   /**
-   * Notes that these events were handed to the queue, so that the relay leaves them alone. Rows a
-   * worker has locked are being processed and skipped; the rest are locked in id order, the order the
-   * worker locks in, so the two cannot deadlock.
+   * Notes that Redis confirmed it holds these events, so that the relay leaves them alone; only those
+   * still waiting (a processed event needs no mark, and no write). Rows a worker has locked are being
+   * processed and skipped; the rest are locked in id order, the order the worker locks in, so the two
+   * cannot deadlock.
    */
-  markEnqueued(eventIds: readonly string[]): Promise<void> {
-    return this.setEnqueued(eventIds, 'now()');
-  }
-
-  /** Notes that these events did not reach the queue, so that the relay queues them. */
-  clearEnqueued(eventIds: readonly string[]): Promise<void> {
-    return this.setEnqueued(eventIds, 'NULL');
-  }
-
-  /**
-   * Clears the queued mark of the events with these keys that are still waiting, so that the relay
-   * queues them; for inserts whose outcome intake could not learn. Keys never stored match nothing.
-   */
-  async clearEnqueuedByKey(eventKeys: readonly string[]): Promise<void> {
+  async markEnqueued(eventIds: readonly string[]): Promise<void> {
     await this.dataSource.query(
-      `UPDATE webhook_events SET enqueued_at = NULL
-        WHERE id IN (SELECT id FROM webhook_events
-                      WHERE event_key = ANY($1::text[]) AND status = 'received' AND enqueued_at IS NOT NULL
+      `UPDATE webhook_events SET enqueued_at = now()
+        WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND status = 'received'
                       ORDER BY id FOR UPDATE SKIP LOCKED)`,
-      [eventKeys],
-    );
-  }
-
-  private async setEnqueued(eventIds: readonly string[], value: 'now()' | 'NULL'): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE webhook_events SET enqueued_at = ${value}
-        WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED)`,
       [eventIds],
     );
   }
 
   /**
-   * Events still waiting to be processed that the queue may not hold: never enqueued (older than
-   * `graceMs`, so intake has had its chance), or enqueued longer ago than `requeueAfterMs`. Each half
+   * Clears the queued mark of every waiting event, so that the relay hands them all over again: for
+   * when Redis lost what it held. Rows a worker has locked are being processed and skipped. Returns
+   * how many were cleared.
+   */
+  async forgetHandOvers(): Promise<number> {
+    const rows = await updateReturning<{ id: string }>(
+      this.dataSource,
+      `UPDATE webhook_events SET enqueued_at = NULL
+        WHERE id IN (SELECT id FROM webhook_events WHERE status = 'received' AND enqueued_at IS NOT NULL
+                      ORDER BY id FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Events still waiting to be processed that the queue may not hold: never confirmed in Redis (older
+   * than `graceMs`, so intake has had its chance), or enqueued longer ago than `requeueAfterMs`. Each half
    * is a range of `webhook_events_relay_idx`, so a pass reads only what it returns, however many
    * events are waiting (queued recently) behind it; each takes its first `limit` (never queued by
    * arrival, the others by when they were queued), and the batch is those in order of arrival.
@@ -312,21 +308,6 @@ export class WebhookEventRepository {
       [graceMs, requeueAfterMs, limit],
     );
     return rows.map((row) => ({ eventId: row.id, media: row.media }));
-  }
-
-  /** Every event waiting to be processed, a page at a time after `after`; for a sweep after Redis came back. */
-  async findReceived(
-    after: { receivedAt: Date; eventId: string } | null,
-    limit: number,
-  ): Promise<Array<QueuedEvent & { receivedAt: Date }>> {
-    const rows: Array<{ id: string; media: Media; received_at: Date }> = await this.dataSource.query(
-      `SELECT id, media, received_at FROM webhook_events
-        WHERE status = 'received' AND ($1::timestamptz IS NULL OR (received_at, id) > ($1::timestamptz, $2::uuid))
-        ORDER BY received_at, id
-        LIMIT $3`,
-      [after?.receivedAt ?? null, after?.eventId ?? null, limit],
-    );
-    return rows.map((row) => ({ eventId: row.id, media: row.media, receivedAt: row.received_at }));
   }
 
   /** Marks an applied event `failed` because a handler became a dead letter, keeping why. */

@@ -8,7 +8,6 @@ import {
   HANDOVER_DELAY_MS,
   INTAKE_BATCH_MAX,
   INTAKE_BATCHES_IN_FLIGHT,
-  INTAKE_IN_DOUBT_MAX,
   QUEUE_BATCH_MAX,
   type QueuedEvent,
 } from '../queue/queue.constants.js';
@@ -54,15 +53,9 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
   /**
    * Work still under way: batches being written, hand-overs to the queue, in-doubt releases. A stop
    * waits for all of it (`onModuleDestroy`), so that an event a batch commits while the process stops
-   * is still queued, not left to the relay's two-minute re-check.
+   * is still queued now rather than by the relay a few seconds later.
    */
   private readonly underWay = new Set<Promise<unknown>>();
-  /**
-   * Keys whose insert failed with the connection (Postgres went away mid-statement). The commit may
-   * have happened all the same, and such a row carries the queued mark the insert sets, so nothing
-   * would queue it for minutes. Once Postgres answers again, their mark is cleared for the relay.
-   */
-  private readonly inDoubt = new Set<string>();
   /**
    * How long committed events wait to be gathered into one hand-over (`HANDOVER_DELAY_MS`). A field
    * rather than the constant only so that a test can widen the window and see what it gathers.
@@ -103,25 +96,6 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
     }
   }
 
-  private remainInDoubt(rows: readonly NewWebhookEvent[]): void {
-    for (const row of rows) {
-      if (row.status !== 'received' || this.inDoubt.size >= INTAKE_IN_DOUBT_MAX) continue;
-      this.inDoubt.add(row.eventKey);
-    }
-  }
-
-  /** Hands the events whose insert may have committed unseen to the relay; kept for later if it fails. */
-  private async releaseInDoubt(): Promise<void> {
-    const keys = [...this.inDoubt];
-    this.inDoubt.clear();
-    try {
-      await this.events.clearEnqueuedByKey(keys);
-      this.logger.log(`Left ${keys.length} event(s) whose store was in doubt to the relay`);
-    } catch {
-      for (const key of keys) if (this.inDoubt.size < INTAKE_IN_DOUBT_MAX) this.inDoubt.add(key);
-    }
-  }
-
   private async write(batch: Waiting[]): Promise<void> {
     // One row per key: the first request of a key in the batch stores it, the others are duplicates.
     const firstOfKey = new Map<string, Waiting>();
@@ -133,12 +107,11 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
     const refused = new Map<string, unknown>();
     try {
       inserted = await this.events.insertMany(rows);
-      if (this.inDoubt.size > 0) this.track(this.releaseInDoubt());
     } catch (error) {
       // One row Postgres refuses (a data error) must not cost the others their answer: store them one
       // by one. Any other failure (Postgres away) would only fail again, slower: answer 503 at once.
+      // (Had such an insert committed unseen, its rows are unmarked, so the relay queues them.)
       inserted = new Map();
-      if (!isDataError(error)) this.remainInDoubt(rows);
       if (rows.length === 1 || !isDataError(error)) for (const row of rows) refused.set(row.eventKey, error);
       else {
         for (const row of rows) {
@@ -248,11 +221,12 @@ export class WebhookIntakeBatcher implements OnModuleDestroy {
     this.underWay.add(tracked);
   }
 
+  /**
+   * Hands events to the queue and, once Redis confirmed it, marks them queued. What is not marked (the
+   * queue refused them, or the process stopped first) the relay queues after `RELAY_GRACE_MS`.
+   */
   private async enqueue(toQueue: QueuedEvent[]): Promise<void> {
-    if (!(await this.queue.enqueue(toQueue))) {
-      // Stored but not queued: clear the optimistic mark so the relay picks them up soon.
-      await this.events.clearEnqueued(toQueue.map((event) => event.eventId)).catch(() => undefined);
-    }
+    if (await this.queue.enqueue(toQueue)) await this.events.markEnqueued(toQueue.map((event) => event.eventId));
   }
 
   /**

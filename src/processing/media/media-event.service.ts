@@ -9,6 +9,27 @@ export type MediaDetails = Record<string, string | number | boolean | null | und
 /** A stored payload: validated at intake, so it has the DTO's shape (plus whatever Magic Hour added). */
 export type StoredPayload<T extends ProjectPayloadDto> = Readonly<T>;
 
+/** The earliest `created_at` taken as a job's creation time: well before Magic Hour existed. */
+export const EARLIEST_CREATED_AT = Date.UTC(2000, 0, 1);
+/**
+ * How far ahead of this service's clock a `created_at` may be and still be taken: a job is created
+ * before its first event is sent, so only clock skew (or a zone written wrong) puts it ahead, and a
+ * day covers every zone offset.
+ */
+export const CREATED_AT_MAX_AHEAD_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A payload's `created_at` as a job's creation time, or `undefined` when it is missing, unreadable or
+ * outside the sane range; the job then keeps the time its first event arrived. A far-off date would
+ * sort first (or last) in every job list for good.
+ */
+export function creationTime(createdAt: string | null | undefined, now = Date.now()): Date | undefined {
+  if (!createdAt) return undefined;
+  const at = new Date(createdAt);
+  const ms = at.getTime();
+  return ms >= EARLIEST_CREATED_AT && ms <= now + CREATED_AT_MAX_AHEAD_MS ? at : undefined;
+}
+
 /** Drops the entries whose value Magic Hour did not send, so they do not overwrite what a job has. */
 export function definedEntries(values: MediaDetails): JobDetails {
   return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string | number | boolean] => entry[1] != null));
@@ -42,7 +63,7 @@ export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayload
             ? null
             : { code: payload.error.code ?? null, message: payload.error.message ?? null },
       creditsCharged: payload.credits_charged ?? undefined,
-      createdAt: payload.created_at ? new Date(payload.created_at) : undefined,
+      createdAt: creationTime(payload.created_at),
       details: definedEntries(this.details(payload)),
     };
   }

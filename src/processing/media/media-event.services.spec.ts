@@ -153,6 +153,19 @@ describe('MediaEventService.snapshot (common fields)', () => {
     );
   });
 
+  it('leaves out a created_at before 2000, more than a day ahead, or unreadable (the job keeps its first arrival)', () => {
+    for (const created_at of [
+      '9999-12-31T23:59:59-23:59',
+      '1999-12-31T23:59:59Z',
+      new Date(Date.now() + 25 * 3600_000).toISOString(),
+      'soon',
+    ]) {
+      expect(video.snapshot(asVideo({ id: 'c', created_at })).createdAt).toBeUndefined();
+    }
+    const aheadByAnHour = new Date(Date.now() + 3600_000).toISOString();
+    expect(video.snapshot(asVideo({ id: 'c', created_at: aheadByAnHour })).createdAt!.toISOString()).toBe(aheadByAnHour);
+  });
+
   it('keeps zero credits (not the same as not sent)', () => {
     expect(video.snapshot(asVideo({ id: 'c', credits_charged: 0 })).creditsCharged).toBe(0);
   });
