@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { useAdminViews } from './admin/admin-views.js';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
+import { limitHttpServer } from './common/http-server.limits.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
 import { serveDocs } from './docs/openapi.js';
@@ -63,6 +64,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     useAdminViews(app);
   }
   answerClientErrorsWithJson(app.getHttpServer());
+  limitHttpServer(app.getHttpServer(), config);
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }));
   return app;
 }

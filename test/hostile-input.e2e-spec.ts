@@ -121,7 +121,12 @@ describe('Hostile input to the HTTP server', () => {
         'Content-Length with Transfer-Encoding',
         'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}',
       ],
-      ['a bad chunk size', 'POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'],
+      // With well-formed signature headers, or the delivery is refused on them before its body is read.
+      [
+        'a bad chunk size',
+        `POST /webhook HTTP/1.1\r\nHost: x\r\nmagic-hour-event-signature: ${'ab'.repeat(32)}\r\nmagic-hour-event-timestamp: 1700000000\r\n` +
+          'Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      ],
       ['a bare LF in the request line', 'GET /health HTTP/1.1\nHost: x\n\n'],
     ])('answers %s with 400 JSON', async (_, raw) => {
       expectJsonError(await rawRequest(port, raw), 400);

@@ -12,6 +12,18 @@ const ANSWER_OF: Record<string, { status: number; message: string }> = {
 };
 const MALFORMED = { status: 400, message: 'Malformed HTTP request' };
 
+/** What `answerClientErrorsWithJson` answered on a connection, for the log line of the request it cut short. */
+const ANSWERED = new WeakMap<object, { status: number; message: string }>();
+
+/**
+ * The status and message `answerClientErrorsWithJson` answered on `socket` (a request that timed out,
+ * or one the parser could not read), or `undefined`: a request cut short this way is logged with what
+ * the client was actually answered, not with what the route would have answered had it gone on.
+ */
+export function parserAnswerOn(socket: object): { status: number; message: string } | undefined {
+  return ANSWERED.get(socket);
+}
+
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' };
 
 /** Answers `response` with the service's JSON error and closes the connection. */
@@ -52,6 +64,7 @@ export function answerClientErrorsWithJson(server: Server): void {
       return;
     }
     const { status, message } = ANSWER_OF[code] ?? MALFORMED;
+    ANSWERED.set(socket, { status, message });
     logger.debug(`Refused a request the HTTP parser could not read (${code}) with ${status}`);
     const answer = errorBody(status, message);
     const body = JSON.stringify(answer);

@@ -41,6 +41,8 @@ describe('buildConfig', () => {
       logFormat: null,
       metricsToken: null,
       shutdownTimeoutMs: 10000,
+      requestTimeoutMs: 10000,
+      maxConnections: 800,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -73,6 +75,8 @@ describe('buildConfig', () => {
       LOG_FORMAT: 'pretty',
       METRICS_TOKEN: 'scrape-token-0123456789',
       SHUTDOWN_TIMEOUT_MS: '30000',
+      REQUEST_TIMEOUT_MS: '5000',
+      MAX_CONNECTIONS: '4000',
     });
     expect(config).toEqual({
       production: false,
@@ -96,6 +100,8 @@ describe('buildConfig', () => {
       logFormat: 'pretty',
       metricsToken: 'scrape-token-0123456789',
       shutdownTimeoutMs: 30000,
+      requestTimeoutMs: 5000,
+      maxConnections: 4000,
     });
   });
 
@@ -184,6 +190,10 @@ describe('buildConfig', () => {
     expect(refusal({ METRICS_TOKEN: 'short' }).message).toContain('METRICS_TOKEN must be at least 16 characters');
     expect(refusal({ SHUTDOWN_TIMEOUT_MS: '10s' }).message).toContain('SHUTDOWN_TIMEOUT_MS must be an integer number');
     expect(refusal({ SHUTDOWN_TIMEOUT_MS: '50' }).message).toContain('SHUTDOWN_TIMEOUT_MS must not be less than 100');
+    expect(refusal({ REQUEST_TIMEOUT_MS: '500' }).message).toContain('REQUEST_TIMEOUT_MS must not be less than 1000');
+    expect(refusal({ REQUEST_TIMEOUT_MS: '600000' }).message).toContain('REQUEST_TIMEOUT_MS must not be greater than 300000');
+    expect(refusal({ MAX_CONNECTIONS: 'many' }).message).toContain('MAX_CONNECTIONS must be an integer number');
+    expect(refusal({ MAX_CONNECTIONS: '0' }).message).toContain('MAX_CONNECTIONS must not be less than 10');
   });
 
   it('lists every problem at once, one per line', () => {

@@ -52,6 +52,10 @@ export interface AppConfig {
    * queue jobs under way, closing connections. Past it the process exits with code 1.
    */
   readonly shutdownTimeoutMs: number;
+  /** Longest a client may take to send a whole request (headers and body); then it is answered 408. */
+  readonly requestTimeoutMs: number;
+  /** Most client connections held at once; past it a new connection is closed as soon as it is accepted. */
+  readonly maxConnections: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -59,6 +63,11 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/magic_hour_webhooks';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/**
+ * Below the 1,024 open files a process gets by default (systemd, Docker), leaving the rest for the
+ * Postgres pool, the Redis connections, log and download files.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 800;
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -91,6 +100,8 @@ export function buildConfig(env: EnvDto): AppConfig {
     logFormat: env.LOG_FORMAT ?? null,
     metricsToken: env.METRICS_TOKEN ?? null,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS ?? 10_000,
+    maxConnections: env.MAX_CONNECTIONS ?? DEFAULT_MAX_CONNECTIONS,
   };
   if (production) {
     const missing = [

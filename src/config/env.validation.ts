@@ -203,6 +203,22 @@ export class EnvDto {
   @Min(100)
   @Max(600_000)
   SHUTDOWN_TIMEOUT_MS?: number;
+
+  /** Longest a client may take to send a whole request, headers and body. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(300_000)
+  REQUEST_TIMEOUT_MS?: number;
+
+  /** Most client connections the HTTP server holds at once. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(1_000_000)
+  MAX_CONNECTIONS?: number;
 }
 
 /** Thrown at boot when the environment is invalid; the message lists every problem. */
@@ -244,6 +260,8 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   LOG_FORMAT: true,
   METRICS_TOKEN: true,
   SHUTDOWN_TIMEOUT_MS: true,
+  REQUEST_TIMEOUT_MS: true,
+  MAX_CONNECTIONS: true,
 };
 
 /** Every environment variable the service reads (the README's configuration table lists each one). */

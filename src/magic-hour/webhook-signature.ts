@@ -18,6 +18,22 @@ const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const UNIX_SECONDS = /^\d{1,12}$/;
 
 /**
+ * Checks the shape of a delivery's signature and timestamp headers, which needs no body: both present,
+ * the timestamp digits, the signature 64 hex characters. Returns them when they could be right, else
+ * why not (the same reasons `verifySignature` gives).
+ */
+export function checkSignatureHeaders(
+  signature: string | undefined,
+  timestamp: string | undefined,
+): SignatureFailure | { signature: string; timestamp: string } {
+  if (!signature) return 'missing signature header';
+  if (!timestamp) return 'missing timestamp header';
+  if (!UNIX_SECONDS.test(timestamp)) return 'timestamp is not a whole number of seconds';
+  if (!HEX_SHA256.test(signature)) return 'signature is not 64 hex characters';
+  return { signature, timestamp };
+}
+
+/**
  * Checks a delivery's signature against every configured secret (any one may match, so a secret can be
  * rotated) in constant time, then its timestamp against the tolerance in both directions. Returns
  * `null` when the delivery is authentic and fresh, else why not.
@@ -30,11 +46,10 @@ export function verifySignature(options: {
   body: Buffer;
   nowSeconds: number;
 }): SignatureFailure | null {
-  const { secrets, signature, timestamp, body } = options;
-  if (!signature) return 'missing signature header';
-  if (!timestamp) return 'missing timestamp header';
-  if (!UNIX_SECONDS.test(timestamp)) return 'timestamp is not a whole number of seconds';
-  if (!HEX_SHA256.test(signature)) return 'signature is not 64 hex characters';
+  const { secrets, body } = options;
+  const headers = checkSignatureHeaders(options.signature, options.timestamp);
+  if (typeof headers === 'string') return headers;
+  const { signature, timestamp } = headers;
 
   const received = Buffer.from(signature, 'hex');
   let matched = false;

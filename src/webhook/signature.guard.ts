@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { deliveryTrace, type WebhookRequest } from './webhook-delivery.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../magic-hour/webhook-signature.js';
+import { checkSignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../magic-hour/webhook-signature.js';
 
 /** Headers as Node gives them: a string, or an array when the header came more than once. */
 export type RequestHeaders = Record<string, string | string[] | undefined>;
@@ -66,11 +66,7 @@ export class SignatureGuard implements CanActivate {
    */
   check(headers: RequestHeaders, body: Buffer): SignatureCheck {
     if (this.config.webhookSecrets.length === 0) return { signed: false };
-    const signature = single(headers[SIGNATURE_HEADER]);
-    const timestamp = single(headers[TIMESTAMP_HEADER]);
-    if (signature === null || timestamp === null) {
-      throw refusal(`${signature === null ? SIGNATURE_HEADER : TIMESTAMP_HEADER} header sent more than once`);
-    }
+    const { signature, timestamp } = signatureHeaders(headers);
     const failure = verifySignature({
       secrets: this.config.webhookSecrets,
       toleranceSeconds: this.config.webhookToleranceSeconds,
@@ -89,3 +85,27 @@ export class SignatureGuard implements CanActivate {
 }
 
 const refusal = (reason: string) => new UnauthorizedException(`Invalid webhook signature: ${reason}`);
+
+/** A delivery's signature and timestamp headers, each sent once. */
+function signatureHeaders(headers: RequestHeaders): { signature: string | undefined; timestamp: string | undefined } {
+  const signature = single(headers[SIGNATURE_HEADER]);
+  const timestamp = single(headers[TIMESTAMP_HEADER]);
+  if (signature === null || timestamp === null) {
+    throw refusal(`${signature === null ? SIGNATURE_HEADER : TIMESTAMP_HEADER} header sent more than once`);
+  }
+  return { signature, timestamp };
+}
+
+/**
+ * Refuses, on its headers alone, a delivery `SignatureGuard` is bound to refuse: with signing on, a
+ * signature or timestamp header that is missing, repeated or malformed. Run before the body is read, so
+ * that a client without a plausible signature cannot hold a connection open by sending its body slowly;
+ * the HMAC itself is checked by `SignatureGuard` once the body is in.
+ * @throws UnauthorizedException (401), with the message `SignatureGuard` would give
+ */
+export function refuseUnsignableHeaders(config: AppConfig, headers: RequestHeaders): void {
+  if (config.webhookSecrets.length === 0) return;
+  const { signature, timestamp } = signatureHeaders(headers);
+  const checked = checkSignatureHeaders(signature, timestamp);
+  if (typeof checked === 'string') throw refusal(checked);
+}

@@ -1,6 +1,7 @@
 import { BadRequestException, Inject, Injectable, type NestMiddleware, UnsupportedMediaTypeException } from '@nestjs/common';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { refuseUnsignableHeaders } from './signature.guard.js';
 
 /**
  * Whether a request's `Content-Type` lets its body be read as a webhook: JSON (`application/json` or
@@ -21,17 +22,25 @@ export function acceptsContentType(value: string | undefined): boolean {
  * Reads a webhook's body as the raw bytes the signature covers (`request.body` is a Buffer), with
  * Express's own raw parser: over `WEBHOOK_BODY_LIMIT_BYTES` is a 413 as soon as the length says so,
  * a compressed body is a 415 (the signature covers the bytes as sent). A body that declares a type
- * other than JSON is refused with 415 before it is read.
+ * other than JSON is refused with 415 before it is read, and, with signing on, a delivery whose
+ * signature or timestamp header is missing, repeated or malformed with 401 (`refuseUnsignableHeaders`).
  */
 @Injectable()
 export class WebhookBodyMiddleware implements NestMiddleware {
   private readonly parse: (request: Request, response: Response, next: NextFunction) => void;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.parse = raw({ type: () => true, limit: config.webhookBodyLimitBytes, inflate: false });
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
+    try {
+      refuseUnsignableHeaders(this.config, request.headersDistinct);
+    } catch (refusal) {
+      // The body is not read: close the connection after the answer rather than wait for it.
+      response.setHeader('connection', 'close');
+      throw refusal;
+    }
     const contentTypes = request.headersDistinct['content-type'];
     if (contentTypes !== undefined && contentTypes.length > 1) {
       throw new BadRequestException('Content-Type header sent more than once');

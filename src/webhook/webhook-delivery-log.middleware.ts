@@ -1,6 +1,7 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
+import { parserAnswerOn } from '../common/client-error.responder.js';
 import { PinoLogger } from '../logging/pino-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { deliveryTrace } from './webhook-delivery.js';
@@ -23,19 +24,28 @@ export class WebhookDeliveryLogMiddleware implements NestMiddleware {
 
   use(request: Request, response: Response, next: NextFunction): void {
     const started = performance.now();
-    response.once('finish', () => this.record(request, response, started));
+    let recorded = false;
+    const record = (cutShort: boolean) => {
+      // A request cut short by Node (past REQUEST_TIMEOUT_MS) is logged with what Node answered.
+      const answered = parserAnswerOn(request.socket);
+      if (recorded || (cutShort && answered === undefined)) return;
+      recorded = true;
+      this.record(request, response, started, answered);
+    };
+    response.once('finish', () => record(false));
+    response.once('close', () => record(true));
     next();
   }
 
-  private record(request: Request, response: Response, started: number): void {
-    const status = response.statusCode;
+  private record(request: Request, response: Response, started: number, answered?: { status: number; message: string }): void {
+    const status = answered?.status ?? response.statusCode;
     const trace = deliveryTrace(response);
     const outcome: WebhookOutcome = trace.outcome ?? (status >= 500 ? 'error' : 'rejected');
     const seconds = (performance.now() - started) / 1000;
     this.metrics.recordWebhook(trace.type, outcome, seconds);
     const level = status === 500 ? 'error' : OUTCOME_LOG_LEVEL[outcome];
     if (!this.log.logger.isLevelEnabled(level)) return;
-    const refusal = response.locals.errorMessage as string | string[] | undefined;
+    const refusal = answered?.message ?? (response.locals.errorMessage as string | string[] | undefined);
     this.log[level](
       {
         reqId: (request as Request & { id?: string }).id,

@@ -122,23 +122,32 @@ export class FaultBench {
     return `postgres://postgres@127.0.0.1:${this.proxy.port}${new URL(this.directUrl).pathname}?application_name=${name}`;
   }
 
-  /** Starts `node dist/src/main.js` in `role` on `port` (a free one by default) and waits until it is ready. */
+  /**
+   * Starts `node dist/src/main.js` in `role` on `port` (a free one by default) and waits until it is ready;
+   * `maxOpenFiles` caps its file descriptors.
+   */
   async start(
     name: string,
     role: 'api' | 'worker' | 'all',
-    options: { port?: number; env?: Record<string, string> } = {},
+    options: { port?: number; env?: Record<string, string>; maxOpenFiles?: number } = {},
   ): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start(name, options.port ?? (await freePort()), {
-      NODE_ENV: 'production',
-      NO_COLOR: '1',
-      APP_ROLE: role,
-      DATABASE_URL: this.serviceDatabaseUrl(name),
-      REDIS_URL: this.redis.url,
-      QUEUE_PREFIX: this.queuePrefix,
-      MAGIC_HOUR_WEBHOOK_SECRET: TEST_SECRET,
-      API_KEYS: TEST_API_KEY,
-      ...options.env,
-    });
+    const service = await ServiceProcess.start(
+      name,
+      options.port ?? (await freePort()),
+      {
+        NODE_ENV: 'production',
+        NO_COLOR: '1',
+        APP_ROLE: role,
+        DATABASE_URL: this.serviceDatabaseUrl(name),
+        REDIS_URL: this.redis.url,
+        QUEUE_PREFIX: this.queuePrefix,
+        MAGIC_HOUR_WEBHOOK_SECRET: TEST_SECRET,
+        API_KEYS: TEST_API_KEY,
+        ...options.env,
+      },
+      undefined,
+      options.maxOpenFiles,
+    );
     this.services.push(service);
     return service;
   }

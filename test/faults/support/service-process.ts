@@ -44,9 +44,15 @@ export class ServiceProcess {
     readonly name: string,
     readonly port: number,
     env: Record<string, string>,
+    maxOpenFiles?: number,
   ) {
     if (!existsSync(MAIN_SCRIPT)) throw new Error(`${MAIN_SCRIPT} is missing: run \`npm run build\` (npm run test:faults does)`);
-    this.child = spawn(process.execPath, [MAIN_SCRIPT], {
+    // With a limit, under util-linux's prlimit, which sets it (soft and hard) and then becomes the service.
+    const [command, args] =
+      maxOpenFiles === undefined
+        ? [process.execPath, [MAIN_SCRIPT]]
+        : ['prlimit', [`--nofile=${maxOpenFiles}:${maxOpenFiles}`, '--', process.execPath, MAIN_SCRIPT]];
+    this.child = spawn(command, args, {
       env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -59,9 +65,18 @@ export class ServiceProcess {
     this.exited = new Promise((done) => this.child.once('exit', (code, signal) => done({ code, signal, at: Date.now() })));
   }
 
-  /** Starts the service and waits until its `/health` answers 200 (Postgres reachable). */
-  static async start(name: string, port: number, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-    const service = new ServiceProcess(name, port, env);
+  /**
+   * Starts the service and waits until its `/health` answers 200 (Postgres reachable); `maxOpenFiles`
+   * caps the file descriptors it may open, as systemd's or Docker's default limit does.
+   */
+  static async start(
+    name: string,
+    port: number,
+    env: Record<string, string>,
+    timeoutMs = 60_000,
+    maxOpenFiles?: number,
+  ): Promise<ServiceProcess> {
+    const service = new ServiceProcess(name, port, env, maxOpenFiles);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!service.running) throw new Error(`${name} exited before it was ready:\n${service.logs()}`);
