@@ -81,12 +81,15 @@ const INCOMING = `jsonb_to_recordset($1::jsonb) AS incoming(k text, t text, m te
 /**
  * Intake's insert: the statement of every intake batch, so prepared once per connection. Events are
  * stored unmarked (`enqueued_at` NULL): only a hand-over Redis confirmed marks them (`markEnqueued`).
+ * Rows go in key order, so two API processes inserting the same events wait on each other in one
+ * order and cannot deadlock.
  */
 const INSERT_EVENTS = new PreparedStatement<{ id: string; event_key: string }>(
   'mh_insert_events',
   `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, last_error, release_status, stale_signed_at)
    SELECT k, t, m, p, s, b, e, r, to_timestamp(a)
      FROM ${INCOMING}
+    ORDER BY k
    ON CONFLICT (event_key) DO NOTHING
    RETURNING id, event_key`,
 );
