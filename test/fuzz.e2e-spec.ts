@@ -114,8 +114,40 @@ const hostileJsonArb = fc.oneof(
     })),
 );
 
+/** Numbers a double does not hold, or holds only rounded: huge, tiny, long, in any spelling JSON allows. */
+const hugeNumberArb = fc.oneof(
+  fc.constantFrom('1e400', '-1e400', ' 1E999 ', '1e-400', '-0.0e-99999', '4.9e-324', '1.7976931348623159e308', '12345678901234567890'),
+  fc
+    .record({
+      sign: fc.constantFrom('', '-'),
+      digits: fc.stringMatching(/^[1-9][0-9]{15,120}$/),
+      exponent: fc.integer({ min: -500, max: 500 }),
+    })
+    .map(({ sign, digits, exponent }) => `${sign}${digits}${exponent === 0 ? '' : `e${exponent}`}`),
+);
+
+/** A body that is one JSON scalar, as Magic Hour never sends but anyone can sign by mistake. */
+const topLevelScalarArb = fc
+  .oneof(
+    hugeNumberArb,
+    fc.double().map((value) => JSON.stringify(value) ?? 'null'),
+    fc.string({ maxLength: 40 }).map((value) => JSON.stringify(value)),
+    fc.constantFrom('true', 'false', 'null', ' null ', '0', '-0'),
+  )
+  .map((text) => ({ label: 'top-level scalar', body: Buffer.from(text) }));
+
+/** A real event with a huge number in a field it checks, or one it does not. */
+const eventWithHugeNumberArb = fc
+  .record({ id: projectIdArb, number: hugeNumberArb, field: fc.constantFrom('credits_charged', 'width', 'ticket', 'extra') })
+  .map(({ id, number, field }) => ({
+    label: 'event with a huge number',
+    body: Buffer.from(`{"type":"video.completed","payload":{"id":"${id}","${field}":${number},"list":[1,${number}]}}`),
+  }));
+
 const bodyArb = fc.oneof(
   { weight: 8, arbitrary: realEventArb },
+  { weight: 2, arbitrary: topLevelScalarArb },
+  { weight: 2, arbitrary: eventWithHugeNumberArb },
   { weight: 3, arbitrary: hostileJsonArb },
   { weight: 2, arbitrary: fc.jsonValue().map((value) => ({ label: 'random JSON', body: Buffer.from(JSON.stringify(value) ?? 'null') })) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 2048 }).map((bytes) => ({ label: 'random bytes', body: Buffer.from(bytes) })) },

@@ -485,3 +485,81 @@ describe('storableJson', () => {
     expect(storableJson('\u0000')).toBeNull();
   });
 });
+
+describe(`${WebhookEventParser.name}: numbers, nesting and long lists`, () => {
+  const sut = new WebhookEventParser();
+  const parse = (body: string): Promise<ParsedEvent> => sut.parse(Buffer.from(body, 'utf8'));
+
+  it.each(['1e400', '-1e400', ' 1E999 ', '1e-400', '12345678901234567890', '42', 'true', 'false', '"text"', 'null'])(
+    'quarantines a top-level %j, keeping its exact text',
+    async (body) => {
+      const result = await parse(body);
+      expect(result).toMatchObject({ kind: 'invalid', errors: ['body must be a JSON object'] });
+      expect(JSON.parse(result.payloadJson)).toBe(body);
+    },
+  );
+
+  it.each(['1e400', '-1e400', '1E999', '1e-400', '4.9e-324', `1${'0'.repeat(120)}`])(
+    'quarantines an event holding %s in a field it does not check, as its exact text',
+    async (number) => {
+      const body = `{"type":"video.started","payload":{"id":"cnum","extra":[${number}]}}`;
+      const result = await parse(body);
+      expect(result.kind).toBe('invalid');
+      expect(JSON.parse(result.payloadJson)).toBe(body);
+      expect(result.eventKey).toBe('video.started:cnum');
+    },
+  );
+
+  it('stores numbers a double would round exactly as sent, where no field checks them', async () => {
+    const body =
+      '{"type":"video.started","ticket":98765432109876543210,"payload":{"id":"cnum","ticket":12345678901234567890123,' +
+      '"ratio":0.12345678901234567891,"list":[-1234567890.1234567890123e-5, 1.5],"note":"12345678901234567890"}}';
+    const result = await parse(body);
+    expect(result.kind).toBe('valid');
+    expect(result.payloadJson).toBe(
+      '{"id":"cnum","ticket":12345678901234567890123,"ratio":0.12345678901234567891,"list":[-1234567890.1234567890123e-5,1.5],"note":"12345678901234567890"}',
+    );
+    // The parsed payload is JSON.parse's reading, as before.
+    expect((result as { payload: Record<string, unknown> }).payload.ticket).toBe(Number('12345678901234567890123'));
+  });
+
+  it('quarantines a rounded number in a field it checks, keeping the exact text', async () => {
+    const body = '{"type":"video.completed","payload":{"id":"cnum","credits_charged":12345678901234567890}}';
+    const result = await parse(body);
+    expect(result.kind).toBe('invalid');
+    expect((result as InvalidEvent).errors.join()).toMatch(/credits_charged/);
+    expect(JSON.parse(result.payloadJson)).toBe(body);
+  });
+
+  it('quarantines a body nested deeper than 64 levels as its text, and accepts 64', async () => {
+    const nest = (levels: number) => `{"type":"video.started","payload":{"id":"cdeep","x":${'['.repeat(levels)}${']'.repeat(levels)}}}`;
+    expect((await parse(nest(62))).kind).toBe('valid');
+    const deep = nest(63);
+    const result = await parse(deep);
+    expect(result).toMatchObject({ kind: 'invalid', eventKey: 'video.started:cdeep', errors: ['body is nested deeper than 64 levels'] });
+    expect(JSON.parse(result.payloadJson)).toBe(deep);
+    expect((await parse(nest(4110))).kind).toBe('invalid');
+  });
+
+  it('describes a 60,000-item list in a few capped messages, quickly', async () => {
+    const body = `{"type":"video.completed","payload":{"id":"clong","downloads":[${Array(60_000).fill('1').join(',')}]}}`;
+    const started = performance.now();
+    const result = (await parse(body)) as InvalidEvent;
+    const took = performance.now() - started;
+    expect(result.kind).toBe('invalid');
+    expect(result.errors.length).toBeLessThanOrEqual(21);
+    expect(result.errors.join('; ').length).toBeLessThan(21 * 300);
+    expect(result.errors.join('; ')).toMatch(/downloads\.0/);
+    expect(result.errors.join('; ')).toMatch(/60000 items/);
+    expect(took).toBeLessThan(100);
+  });
+
+  it('caps the messages at 20, each at 300 characters, and says how many more there were', async () => {
+    const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, 1]));
+    const body = JSON.stringify({ type: 'x'.repeat(5000), ...fields });
+    const result = (await parse(body)) as InvalidEvent;
+    expect(result.kind).toBe('invalid');
+    expect(result.errors.length).toBeLessThanOrEqual(21);
+    for (const message of result.errors) expect(message.length).toBeLessThanOrEqual(300);
+  });
+});

@@ -5,6 +5,7 @@ import { PreparedStatement } from '../database/prepared-statement.js';
 import { updateReturning } from '../database/update-returning.js';
 import type { EventStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 import type { QueuedEvent } from '../queue/queue.constants.js';
+import { showableJson } from './json-nesting.js';
 
 /** The statuses intake stores an event with. */
 export type IntakeStatus = Extract<EventStatus, 'received' | 'ignored' | 'quarantined'>;
@@ -134,7 +135,8 @@ interface StoredEventRow {
   processed_at: Date | null;
   stale_signed_at: Date | null;
   conflict_count: number;
-  payload?: unknown;
+  /** The payload's JSON text (`payload::text`), when selected. */
+  payload?: string;
 }
 
 const toStoredEvent = (row: StoredEventRow): StoredEvent => ({
@@ -150,7 +152,8 @@ const toStoredEvent = (row: StoredEventRow): StoredEvent => ({
   processedAt: row.processed_at,
   staleSignedAt: row.stale_signed_at,
   conflictCount: row.conflict_count,
-  payload: row.payload,
+  // Read as text and parsed here, so that a body nested too deep to render is shown as its text.
+  payload: row.payload === undefined ? undefined : showableJson(row.payload),
 });
 
 /** Filters for listing events. */
@@ -401,7 +404,7 @@ export class WebhookEventRepository {
   /** An event with its payload and conflict count, as operators see it. */
   async findById(id: string): Promise<StoredEvent | null> {
     const [row]: StoredEventRow[] = await this.dataSource.query(
-      `SELECT ${STORED_EVENT_COLUMNS}, payload FROM webhook_events WHERE id = $1`,
+      `SELECT ${STORED_EVENT_COLUMNS}, payload::text AS payload FROM webhook_events WHERE id = $1`,
       [id],
     );
     return row ? toStoredEvent(row) : null;
@@ -476,14 +479,14 @@ export class WebhookEventRepository {
 
   /** The bodies that disagreed with this event under its key, oldest first. */
   async conflictsOf(id: string): Promise<EventConflictRecord[]> {
-    const rows: Array<{ payload: unknown; deliveries: number; first_received_at: Date; last_received_at: Date }> =
+    const rows: Array<{ payload: string; deliveries: number; first_received_at: Date; last_received_at: Date }> =
       await this.dataSource.query(
-        `SELECT payload, deliveries, first_received_at, last_received_at FROM webhook_event_conflicts
+        `SELECT payload::text AS payload, deliveries, first_received_at, last_received_at FROM webhook_event_conflicts
           WHERE event_id = $1 ORDER BY first_received_at, id`,
         [id],
       );
     return rows.map((row) => ({
-      payload: row.payload,
+      payload: showableJson(row.payload),
       deliveries: row.deliveries,
       firstReceivedAt: row.first_received_at,
       lastReceivedAt: row.last_received_at,
