@@ -139,3 +139,32 @@ describe('Slow clients (REQUEST_TIMEOUT_MS, early signature-header check)', () =
     });
   });
 });
+
+describe('MAX_CONNECTIONS', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await startApp({ MAX_CONNECTIONS: '10', REQUEST_TIMEOUT_MS: '20000' });
+    port = portOf(t.app.getHttpServer() as Server);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('closes connections past the limit unanswered, and takes new ones once others end', async () => {
+    const held = Array.from({ length: 10 }, () => openIncomplete(port, '', 15_000));
+    await Promise.all(held.map(({ socket }) => new Promise((ready) => socket.once('connect', ready))));
+    await eventually(
+      async () => (await new Promise<number>((count) => (t.app.getHttpServer() as Server).getConnections((_e, n) => count(n)))) === 10,
+    );
+    const refused = await openIncomplete(port, 'GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n', 5_000).closed;
+    expect(refused.text).toBe('');
+    expect(refused.afterMs).toBeLessThan(4_000);
+
+    for (const { socket } of held) socket.destroy();
+    await Promise.all(held.map(({ closed }) => closed));
+    const body = eventBody('video.started', projectId());
+    const answer = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', headers: signedHeaders(body, TEST_SECRET), body });
+    expect(answer.status).toBe(200);
+  });
+});
