@@ -5,10 +5,8 @@ import { OnMagicHourEvent, type HandlerContext, type MagicHourEvent } from '../s
 import type { JobResponse } from '../src/jobs/dto/job.response.js';
 import { eventually, startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
 import { eventBody, projectId } from './support/events.js';
+import { captureLog, type LogLine } from './support/log-capture.js';
 import { signedHeaders } from './support/signing.js';
-
-/** A log line as written. */
-type Line = Record<string, unknown> & { level: string; time: string; msg: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -23,15 +21,10 @@ class ChattyHandler {
 
 describe('Structured logs (real app, lines read from its log stream)', () => {
   let t: TestApp;
-  const written: string[] = [];
+  const log = captureLog();
   /** Every value that must never reach a log: the API key, the secret and every signature sent. */
   const secrets = [TEST_API_KEY, TEST_SECRET, 'cookie-secret-value'];
-  const lines = (): Line[] =>
-    written
-      .join('')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as Line);
+  const lines = () => log.lines() as Array<LogLine & { time: string }>;
   const http = () => request(t.app.getHttpServer());
   const signed = (body: string, secret = TEST_SECRET) => {
     const headers = signedHeaders(body, secret);
@@ -49,7 +42,7 @@ describe('Structured logs (real app, lines read from its log stream)', () => {
   beforeAll(async () => {
     t = await startApp({ LOG_LEVEL: 'debug' }, undefined, {
       handlers: [ChattyHandler],
-      logDestination: { write: (line: string) => void written.push(line) },
+      logDestination: log.destination,
     });
     const fakeSignature = 'ab'.repeat(32);
     secrets.push(fakeSignature);
@@ -86,7 +79,7 @@ describe('Structured logs (real app, lines read from its log stream)', () => {
   });
 
   it('never writes the API key, the webhook secret, a cookie or a signature', () => {
-    const text = written.join('');
+    const text = log.text();
     for (const secret of secrets) expect(text).not.toContain(secret);
   });
 

@@ -3,11 +3,9 @@ import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { eventually, startApp, TEST_SECRET, type TestApp } from './support/app.js';
 import { eventBody, projectId } from './support/events.js';
+import { captureLog } from './support/log-capture.js';
 import { portOf } from './support/raw-http.js';
 import { signedHeaders } from './support/signing.js';
-
-/** A log line as written. */
-type Line = Record<string, unknown> & { level: string; msg: string };
 
 /** What the server sent on a connection until it closed it, and when it closed it. */
 interface Closed {
@@ -57,17 +55,12 @@ const webhookHead = (length: number, headers: Record<string, string>): string =>
 describe('Slow clients (REQUEST_TIMEOUT_MS, early signature-header check)', () => {
   let t: TestApp;
   let port: number;
-  const written: string[] = [];
-  const lines = (): Line[] =>
-    written
-      .join('')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as Line);
+  const log = captureLog();
+  const lines = () => log.lines();
 
   beforeAll(async () => {
     t = await startApp({ REQUEST_TIMEOUT_MS: '1500', LOG_LEVEL: 'debug' }, undefined, {
-      logDestination: { write: (line: string) => void written.push(line) },
+      logDestination: log.destination,
     });
     port = portOf(t.app.getHttpServer() as Server);
   });
