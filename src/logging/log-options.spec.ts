@@ -67,9 +67,9 @@ describe(createRootLogger.name, () => {
   it('writes readable text with LOG_FORMAT=pretty, still redacted', () => {
     const out = capture();
     const sut = createRootLogger(config({ LOG_FORMAT: 'pretty' }), out.stream);
-    sut.child({ context: 'WebhookHttpHandler' }).warn({ apiKey: 'api-key-9', eventKey: 'video.completed:c2' }, 'Webhook quarantined');
+    sut.child({ context: 'WebhookController' }).warn({ apiKey: 'api-key-9', eventKey: 'video.completed:c2' }, 'Webhook quarantined');
     const text = out.text();
-    expect(text).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] WARN: \[WebhookHttpHandler\] Webhook quarantined\n/);
+    expect(text).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] WARN: \[WebhookController\] Webhook quarantined\n/);
     expect(text).toContain('eventKey: "video.completed:c2"');
     expect(text).not.toContain('api-key-9');
     expect(() => JSON.parse(text)).toThrow();
