@@ -22,7 +22,7 @@ class RefusingHandler {
   }
 }
 
-const OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error'];
+const OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error', 'aborted'];
 
 describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
   let t: TestApp;
@@ -110,7 +110,7 @@ describe('Prometheus metrics at /metrics (real Postgres and Redis)', () => {
   it('times each delivery, by outcome', async () => {
     const samples = await scrape();
     const count = (outcome: string) => sampleValue(samples, 'magic_hour_webhook_intake_duration_seconds_count', { outcome });
-    expect(OUTCOMES.map(count)).toEqual([3, 2, 1, 1, 2, 1, 0]);
+    expect(OUTCOMES.map(count)).toEqual([3, 2, 1, 1, 2, 1, 0, 0]);
     expect(sampleValue(samples, 'magic_hour_webhook_intake_duration_seconds_bucket', { outcome: 'stored', le: '+Inf' })).toBe(3);
     expect(sampleValue(samples, 'magic_hour_webhook_intake_duration_seconds_sum', { outcome: 'stored' })).toBeGreaterThan(0);
   });

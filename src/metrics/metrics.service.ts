@@ -5,10 +5,11 @@ import { EVENT_TYPES, MEDIA, isKnownEventType, type Media } from '../magic-hour/
 /**
  * What became of one delivery to `POST /webhook`: the `outcome` of its metric and its log line.
  * `rejected` is a 4xx (signature, body, encoding, size), `stale` a 401 for an authentic delivery signed
- * outside the tolerance (recorded, not processed), `error` a 5xx (the event could not be stored).
+ * outside the tolerance (recorded, not processed), `error` a 5xx (the event could not be stored),
+ * `aborted` a delivery whose client closed the connection before it was answered.
  * To add an outcome, add it here and to `outcomeOf`; the typecheck then asks for its log level.
  */
-export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error'] as const;
+export const WEBHOOK_OUTCOMES = ['stored', 'duplicate', 'quarantined', 'ignored', 'rejected', 'stale', 'error', 'aborted'] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** The `type` label of a delivery whose type is well-formed but not one of the nine. */
@@ -56,7 +57,7 @@ export class MetricsService implements OnModuleDestroy {
 
     const events = new Counter({
       name: 'magic_hour_webhook_events_total',
-      help: 'Deliveries to POST /webhook by event type and outcome (stored, duplicate, quarantined, ignored, rejected: 4xx, stale: 401 but recorded, error: 5xx)',
+      help: 'Deliveries to POST /webhook by event type and outcome (stored, duplicate, quarantined, ignored, rejected: 4xx, stale: 401 but recorded, error: 5xx, aborted: the client left before the answer)',
       labelNames: ['type', 'outcome'] as const,
       registers,
     });

@@ -7,6 +7,9 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { deliveryTrace } from './webhook-delivery.js';
 import { OUTCOME_LOG_LEVEL, type WebhookOutcome } from './webhook-outcome.js';
 
+/** What a delivery whose client closed the connection before it was answered is logged with. */
+const ABORTED = { status: 499, message: 'the client closed the connection before the answer' };
+
 /**
  * One metric and one log line per delivery to `POST /webhook`, once it is answered: at debug when stored
  * or a duplicate (the default level writes nothing on the hot path), info when ignored, warn when
@@ -26,11 +29,12 @@ export class WebhookDeliveryLogMiddleware implements NestMiddleware {
     const started = performance.now();
     let recorded = false;
     const record = (cutShort: boolean) => {
-      // A request cut short by Node (past REQUEST_TIMEOUT_MS) is logged with what Node answered.
-      const answered = parserAnswerOn(request.socket);
-      if (recorded || (cutShort && answered === undefined)) return;
+      if (recorded) return;
       recorded = true;
-      this.record(request, response, started, answered);
+      // A request cut short by Node (past REQUEST_TIMEOUT_MS) is logged with what Node answered; one
+      // whose client went away before any answer, as `aborted` (its event may be stored all the same).
+      const answered = parserAnswerOn(request.socket);
+      this.record(request, response, started, answered ?? (cutShort ? ABORTED : undefined));
     };
     response.once('finish', () => record(false));
     response.once('close', () => record(true));
@@ -40,7 +44,7 @@ export class WebhookDeliveryLogMiddleware implements NestMiddleware {
   private record(request: Request, response: Response, started: number, answered?: { status: number; message: string }): void {
     const status = answered?.status ?? response.statusCode;
     const trace = deliveryTrace(response);
-    const outcome: WebhookOutcome = trace.outcome ?? (status >= 500 ? 'error' : 'rejected');
+    const outcome: WebhookOutcome = answered === ABORTED ? 'aborted' : (trace.outcome ?? (status >= 500 ? 'error' : 'rejected'));
     const seconds = (performance.now() - started) / 1000;
     this.metrics.recordWebhook(trace.type, outcome, seconds);
     const level = status === 500 ? 'error' : OUTCOME_LOG_LEVEL[outcome];

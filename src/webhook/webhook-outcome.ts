@@ -23,4 +23,5 @@ export const OUTCOME_LOG_LEVEL: Record<WebhookOutcome, 'debug' | 'info' | 'warn'
   rejected: 'warn',
   stale: 'warn',
   error: 'warn',
+  aborted: 'warn',
 };
