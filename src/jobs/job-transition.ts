@@ -24,6 +24,8 @@ export interface JobState {
   creditsCharged: number | null;
   details: JobDetails;
   createdAt: Date;
+  /** Whether `createdAt` came from a payload, not from the first event's arrival. */
+  createdAtReported: boolean;
   startedAt: Date | null;
   completedAt: Date | null;
   erroredAt: Date | null;
@@ -55,8 +57,9 @@ const isTerminal = (status: JobStatus): boolean => status !== 'rendering';
  * Applies one event to a job (or creates the job). The event's type decides, never `payload.status`.
  * Status never moves backwards (rendering < complete | error) and the first terminal event wins.
  * An event that moves the job forward (or is its first) writes what its payload says; a late or
- * contradicting one only fills timestamps and descriptive fields that are still empty. Pure:
- * applying the same event twice gives the same job.
+ * contradicting one fills every field the job does not have yet (timestamps, `created_at`, name,
+ * type, credits, downloads, each detail) and overwrites none. Pure: applying the same event twice
+ * gives the same job.
  */
 export function applyEvent(current: JobState | null, event: AppliedEvent, snapshot: JobSnapshot): JobState {
   const target = STATUS_OF[event.action];
@@ -74,6 +77,7 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
       creditsCharged: snapshot.creditsCharged ?? null,
       details: snapshot.details,
       createdAt: snapshot.createdAt ?? event.receivedAt,
+      createdAtReported: snapshot.createdAt !== undefined,
       startedAt: null,
       completedAt: null,
       erroredAt: null,
@@ -82,10 +86,15 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
   }
 
   const advances = !isTerminal(current.status) && (isTerminal(target) || current.status === target);
+  // `error` is not filled: it explains an error status, which a late event cannot give the job.
   const next: JobState = {
     ...current,
     projectType: current.projectType ?? snapshot.projectType ?? null,
     name: current.name ?? snapshot.name ?? null,
+    downloads: current.downloads.length > 0 ? current.downloads : (snapshot.downloads ?? current.downloads),
+    creditsCharged: current.creditsCharged ?? snapshot.creditsCharged ?? null,
+    details: { ...snapshot.details, ...current.details },
+    ...(!current.createdAtReported && snapshot.createdAt !== undefined && { createdAt: snapshot.createdAt, createdAtReported: true }),
     [stampField]: current[stampField] ?? event.receivedAt,
   };
   if (!advances) return next;
@@ -100,5 +109,6 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
     creditsCharged: snapshot.creditsCharged ?? current.creditsCharged,
     details: { ...current.details, ...snapshot.details },
     createdAt: snapshot.createdAt ?? current.createdAt,
+    createdAtReported: current.createdAtReported || snapshot.createdAt !== undefined,
   };
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
-import { JobEntity } from '../database/entities/job.entity.js';
+import { creditsFromColumn, JobEntity } from '../database/entities/job.entity.js';
 import type { JobState } from './job-transition.js';
 
 /** Filters and keyset position for listing jobs, newest first. */
@@ -29,9 +29,11 @@ interface JobRow {
   status: JobStatus;
   downloads: JobState['downloads'];
   error: JobState['error'];
-  credits_charged: number | null;
+  /** A `bigint`: text, as node-postgres reads it. */
+  credits_charged: string | null;
   details: JobState['details'];
   created_at: Date;
+  created_at_reported: boolean;
   started_at: Date | null;
   completed_at: Date | null;
   errored_at: Date | null;
@@ -46,9 +48,10 @@ const toState = (row: JobRow): JobState => ({
   status: row.status,
   downloads: row.downloads,
   error: row.error,
-  creditsCharged: row.credits_charged,
+  creditsCharged: creditsFromColumn(row.credits_charged),
   details: row.details,
   createdAt: row.created_at,
+  createdAtReported: row.created_at_reported,
   startedAt: row.started_at,
   completedAt: row.completed_at,
   erroredAt: row.errored_at,
@@ -84,12 +87,13 @@ export class JobRepository {
       `UPDATE jobs AS job SET
          project_type = u.project_type, name = u.name, status = u.status, downloads = u.downloads::jsonb,
          error = u.error::jsonb, credits_charged = u.credits_charged, details = u.details::jsonb,
-         created_at = u.created_at, started_at = u.started_at, completed_at = u.completed_at,
-         errored_at = u.errored_at, updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-                   $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+         created_at = u.created_at, created_at_reported = u.created_at_reported, started_at = u.started_at,
+         completed_at = u.completed_at, errored_at = u.errored_at, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                   $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+                   $13::boolean[])
          AS u(id, project_type, name, status, downloads, error, credits_charged, details,
-              created_at, started_at, completed_at, errored_at)
+              created_at, started_at, completed_at, errored_at, created_at_reported)
        WHERE job.id = u.id`,
       [
         jobs.map((job) => job.id),
@@ -104,6 +108,7 @@ export class JobRepository {
         jobs.map((job) => job.startedAt),
         jobs.map((job) => job.completedAt),
         jobs.map((job) => job.erroredAt),
+        jobs.map((job) => job.createdAtReported),
       ],
     );
   }

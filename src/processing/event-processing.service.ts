@@ -43,6 +43,12 @@ export class UnprocessableEventError extends Error {
   override readonly name = 'UnprocessableEventError';
 }
 
+/** Why an event whose project id is already a job of another media is not applied to it. */
+const mediaClash = (projectId: string, jobMedia: Media, eventType: string): UnprocessableEventError =>
+  new UnprocessableEventError(
+    `Project ${projectId} is already a job for ${jobMedia}: this ${eventType} event is kept but not applied, so that two projects are not mixed`,
+  );
+
 /**
  * Thrown when some events of a batch failed, after each was recorded on its event. `retryable` is
  * false when no later attempt can apply any of them: this attempt was the last, or every failure is
@@ -74,6 +80,8 @@ interface Committed {
   applied: CommittedEvent[];
   /** The applied events that have handler runs to queue. */
   withHandlers: string[];
+  /** Events not applied because their project id is a job of another media. */
+  clashes: FailedEvent[];
 }
 
 /** What applying one media's events of a batch did. */
@@ -156,23 +164,25 @@ export class EventProcessingService {
     const mapper = this.mappers.get(media);
     if (!mapper) {
       const error = new UnprocessableEventError(`No service processes ${media} events`);
-      return { applied: [], withHandlers: [], skipped: 0, failed: eventIds.map((eventId) => ({ eventId, error })) };
+      return { applied: [], withHandlers: [], clashes: [], skipped: 0, failed: eventIds.map((eventId) => ({ eventId, error })) };
     }
     try {
       const committed = await this.applyInTransaction(eventIds, mapper);
-      return { ...committed, skipped: eventIds.length - committed.applied.length, failed: [] };
+      const settled = committed.applied.length + committed.clashes.length;
+      return { ...committed, skipped: eventIds.length - settled, failed: committed.clashes };
     } catch (error) {
       if (eventIds.length === 1) {
-        return { applied: [], withHandlers: [], skipped: 0, failed: [{ eventId: eventIds[0], error: asError(error) }] };
+        return { applied: [], withHandlers: [], clashes: [], skipped: 0, failed: [{ eventId: eventIds[0], error: asError(error) }] };
       }
     }
-    const outcome: MediaOutcome = { applied: [], withHandlers: [], skipped: 0, failed: [] };
+    const outcome: MediaOutcome = { applied: [], withHandlers: [], clashes: [], skipped: 0, failed: [] };
     for (const eventId of eventIds) {
       try {
         const committed = await this.applyInTransaction([eventId], mapper);
         outcome.applied.push(...committed.applied);
         outcome.withHandlers.push(...committed.withHandlers);
-        outcome.skipped += 1 - committed.applied.length;
+        outcome.failed.push(...committed.clashes);
+        outcome.skipped += 1 - committed.applied.length - committed.clashes.length;
       } catch (error) {
         outcome.failed.push({ eventId, error: asError(error) });
       }
@@ -184,27 +194,38 @@ export class EventProcessingService {
    * One transaction: lock the events still to apply (in id order), create or lock their jobs (in id
    * order, so concurrent batches cannot deadlock), apply each job's events in arrival order, write the
    * jobs, mark the events processed and create their pending handler runs, so that a run exists
-   * exactly when its event was applied.
+   * exactly when its event was applied. An event whose project id is already a job of another media
+   * is left unapplied and returned as a clash: one id is one job, and two projects are never mixed.
    */
   private applyInTransaction(eventIds: readonly string[], mapper: MediaEventMapper): Promise<Committed> {
     return this.dataSource.transaction(async (manager) => {
       const events = await this.events.lockUnapplied(manager, eventIds);
-      if (events.length === 0) return { applied: [], withHandlers: [] };
-      const known = events.map((event) => {
+      if (events.length === 0) return { applied: [], withHandlers: [], clashes: [] };
+      const unapplied = events.map((event) => {
         if (!isKnownEventType(event.type)) {
           throw new UnprocessableEventError(`Event ${event.id} has type ${event.type}, which cannot be applied to a job`);
         }
         return { ...event, action: actionOf(event.type) };
       });
-      known.sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || a.id.localeCompare(b.id));
+      unapplied.sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || a.id.localeCompare(b.id));
 
       // A new job starts from its first event; an existing one is locked as it is.
       const firstEventOf = new Map<string, EventRow>();
-      for (const event of known) if (!firstEventOf.has(event.project_id)) firstEventOf.set(event.project_id, event);
+      for (const event of unapplied) if (!firstEventOf.has(event.project_id)) firstEventOf.set(event.project_id, event);
       const jobs = await this.jobs.createOrLock(
         manager,
         [...firstEventOf.values()].map((event) => ({ id: event.project_id, media: event.media, createdAt: event.received_at })),
       );
+      // A locked job of another media stays as it is (and is not written).
+      const clashes: FailedEvent[] = [];
+      const clashing = new Set<string>();
+      const known = unapplied.filter((event) => {
+        const job = jobs.get(event.project_id);
+        if (!job || job.media === event.media) return true;
+        clashes.push({ eventId: event.id, error: mediaClash(event.project_id, job.media, event.type) });
+        clashing.add(event.project_id);
+        return false;
+      });
       for (const event of known) {
         const next = applyEvent(
           jobs.get(event.project_id) ?? null,
@@ -215,7 +236,7 @@ export class EventProcessingService {
       }
       await this.jobs.saveStates(
         manager,
-        [...jobs.values()].filter((job): job is JobState => job !== null),
+        [...jobs.values()].filter((job): job is JobState => job !== null && !clashing.has(job.id)),
       );
       await this.events.markProcessed(
         manager,
@@ -232,6 +253,7 @@ export class EventProcessingService {
           receivedAt: event.received_at,
         })),
         withHandlers: [...new Set(runs.map((run) => run.eventId))],
+        clashes,
       };
     });
   }

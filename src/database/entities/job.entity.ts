@@ -16,6 +16,9 @@ export interface JobError {
 /** Fields only one media has, such as a video's `width` or an image's `imageCount`. */
 export type JobDetails = Record<string, string | number | boolean>;
 
+/** A `bigint` column's value (node-postgres reads it as text) as the number it was stored from. */
+export const creditsFromColumn = (value: string | number | null): number | null => (value === null ? null : Number(value));
+
 /** One Magic Hour project as its events describe it. Its history is the `webhook_events` with its id. */
 @Entity({ name: 'jobs' })
 export class JobEntity {
@@ -41,7 +44,8 @@ export class JobEntity {
   @Column({ type: 'jsonb', nullable: true })
   error!: JobError | null;
 
-  @Column({ name: 'credits_charged', type: 'integer', nullable: true })
+  /** A `bigint` (Magic Hour sets no maximum), read as a number: every value stored came from a JSON number. */
+  @Column({ name: 'credits_charged', type: 'bigint', nullable: true, transformer: { to: (value: unknown) => value, from: creditsFromColumn } })
   creditsCharged!: number | null;
 
   /** What only one media has: a video's size, frame rate and span; an image's count. */
@@ -51,6 +55,10 @@ export class JobEntity {
   /** From the payload's `created_at`; the first event's arrival when Magic Hour sent none. */
   @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
+
+  /** Whether `createdAt` came from a payload; until then a later event's `created_at` replaces it. */
+  @Column({ name: 'created_at_reported', type: 'boolean', default: false })
+  createdAtReported!: boolean;
 
   @Column({ name: 'started_at', type: 'timestamptz', precision: 3, nullable: true })
   startedAt!: Date | null;

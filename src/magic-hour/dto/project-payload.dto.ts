@@ -3,7 +3,7 @@ import { Expose } from 'class-transformer';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import {
   OptionalBoolean,
-  OptionalCount,
+  OptionalInteger,
   OptionalNested,
   OptionalNestedArray,
   OptionalNumber,
@@ -11,7 +11,10 @@ import {
   OptionalTimestamp,
 } from './validation.js';
 
-/** Longest project id accepted; Magic Hour's are 25-character cuids. */
+/**
+ * Longest project id accepted; Magic Hour's are 25-character cuids. The one capped string: the id is
+ * half of the event key, which a unique index holds (and a btree entry must stay small).
+ */
 export const PROJECT_ID_MAX_LENGTH = 200;
 
 const HTTP_URL = /^https?:\/\/\S+$/;
@@ -19,11 +22,10 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 /** One rendered file: `downloads[]` in a payload. */
 export class DownloadDto {
-  /** Where the file can be fetched until `expires_at`. */
-  @ApiProperty({ maxLength: 4096, pattern: HTTP_URL.source, description: 'Where the file can be fetched until expires_at' })
+  /** Where the file can be fetched until `expires_at`; of any length, as signed URLs can be long. */
+  @ApiProperty({ pattern: HTTP_URL.source, description: 'Where the file can be fetched until expires_at' })
   @Expose()
   @IsString()
-  @MaxLength(4096)
   @Matches(HTTP_URL, { message: 'url must be an http(s) URL' })
   url!: string;
 
@@ -33,10 +35,10 @@ export class DownloadDto {
 
 /** `error` in a payload: why the render failed. */
 export class ProjectErrorDto {
-  @OptionalString(200)
+  @OptionalString()
   code?: string | null;
 
-  @OptionalString(10_000)
+  @OptionalString()
   message?: string | null;
 }
 
@@ -59,15 +61,16 @@ export class ProjectPayloadDto {
   @Matches(PRINTABLE_ASCII, { message: 'id must be printable ASCII without spaces' })
   id!: string;
 
-  @OptionalString(1000)
+  /** Stored whole, however long: a display field never costs its event. */
+  @OptionalString()
   name?: string | null;
 
   /** Informative only: the event `type`, not this, decides a transition. */
-  @OptionalString(50)
+  @OptionalString()
   status?: string | null;
 
   /** The project type, such as `TEXT_TO_VIDEO` or `AI_IMAGE`. */
-  @OptionalString(100)
+  @OptionalString()
   type?: string | null;
 
   @OptionalTimestamp()
@@ -76,7 +79,7 @@ export class ProjectPayloadDto {
   @OptionalBoolean()
   enabled?: boolean | null;
 
-  @OptionalCount()
+  @OptionalInteger()
   credits_charged?: number | null;
 
   @OptionalNestedArray(() => DownloadDto)
@@ -106,7 +109,7 @@ export class VideoPayloadDto extends ProjectPayloadDto {
 
 /** An image project payload. */
 export class ImagePayloadDto extends ProjectPayloadDto {
-  @OptionalCount()
+  @OptionalInteger()
   image_count?: number | null;
 }
 

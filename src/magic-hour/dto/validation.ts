@@ -11,9 +11,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Max,
-  MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
 
@@ -21,15 +18,12 @@ import {
 // optional field accepts null or absence; only what the service depends on is checked strictly.
 // Each helper also describes its field for the OpenAPI document, so the schema is the validation's.
 
-/** An optional string that may be null. */
-export const OptionalString = (maxLength = 1000) =>
-  applyDecorators(
-    ApiPropertyOptional({ type: String, nullable: true, maxLength }),
-    Expose(),
-    IsOptional(),
-    IsString(),
-    MaxLength(maxLength),
-  );
+/**
+ * An optional string that may be null, of any length: Magic Hour's schema caps none of its strings, and
+ * a long one must not cost its event (the body limit bounds them all).
+ */
+export const OptionalString = () =>
+  applyDecorators(ApiPropertyOptional({ type: String, nullable: true }), Expose(), IsOptional(), IsString());
 
 // RFC 3339: the ISO 8601 profile that `Date` and Postgres both read, with an explicit offset. Other
 // ISO 8601 forms (week dates, ordinal dates, basic format, no offset) pass IsISO8601 but not `Date`.
@@ -54,19 +48,12 @@ export const OptionalNumber = () =>
     IsNumber({ allowNaN: false, allowInfinity: false }),
   );
 
-/** Largest value of a Postgres `integer`, where counts are stored. */
-export const MAX_STORED_INT = 2_147_483_647;
-
-/** An optional whole number from 0 to `MAX_STORED_INT` that may be null. */
-export const OptionalCount = () =>
-  applyDecorators(
-    ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_STORED_INT, nullable: true }),
-    Expose(),
-    IsOptional(),
-    IsInt(),
-    Min(0),
-    Max(MAX_STORED_INT),
-  );
+/**
+ * An optional whole number that may be null, with no bounds: Magic Hour's schema sets none. Where it
+ * is stored, the mapper keeps what the column holds (the event keeps the number as sent).
+ */
+export const OptionalInteger = () =>
+  applyDecorators(ApiPropertyOptional({ type: 'integer', nullable: true }), Expose(), IsOptional(), IsInt());
 
 /** An optional boolean that may be null. */
 export const OptionalBoolean = () =>

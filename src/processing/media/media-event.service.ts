@@ -30,6 +30,18 @@ export function creationTime(createdAt: string | null | undefined, now = Date.no
   return ms >= EARLIEST_CREATED_AT && ms <= now + CREATED_AT_MAX_AHEAD_MS ? at : undefined;
 }
 
+/** Beyond this magnitude an integer does not fit the `bigint` column credits are stored in. */
+const BIGINT_LIMIT = 2 ** 63;
+
+/**
+ * Credits as the job stores them: any integer a `bigint` holds. One beyond it is left out (the event
+ * keeps it as sent) rather than failing the event for a figure that only informs.
+ */
+export function storableCredits(credits: number | null | undefined): number | undefined {
+  if (credits == null) return undefined;
+  return typeof credits === 'number' && Math.abs(credits) >= BIGINT_LIMIT ? undefined : credits;
+}
+
 /** Drops the entries whose value Magic Hour did not send, so they do not overwrite what a job has. */
 export function definedEntries(values: MediaDetails): JobDetails {
   return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string | number | boolean] => entry[1] != null));
@@ -62,7 +74,7 @@ export abstract class MediaEventService<T extends VideoPayloadDto | ImagePayload
           : payload.error === null
             ? null
             : { code: payload.error.code ?? null, message: payload.error.message ?? null },
-      creditsCharged: payload.credits_charged ?? undefined,
+      creditsCharged: storableCredits(payload.credits_charged),
       createdAt: creationTime(payload.created_at),
       details: definedEntries(this.details(payload)),
     };
