@@ -45,7 +45,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
 
   it('rethrows a failure so Bull retries it, and marks the event failed after the last attempt', async () => {
     const id = projectId();
-    // Not a number: the jobs.credits_charged column refuses it, so every attempt fails in Postgres.
+    // Not a number: the jobs.credits_charged column (a bigint) refuses it, so every attempt fails in Postgres.
     const eventId = await storeEvent('video.completed', { id, credits_charged: 'many' });
     await queue.add({ events: [{ eventId, media: 'video' }] }, { jobId: eventId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
 
@@ -54,7 +54,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
       return rows[0]?.status === 'failed' ? rows : null;
     });
     expect(row.attempts).toBe(3);
-    expect(row.last_error).toMatch(/integer/);
+    expect(row.last_error).toMatch(/bigint/);
     const job = await queue.getJob(eventId);
     expect(job?.attemptsMade).toBe(3);
     expect(await job?.getState()).toBe('failed');
@@ -152,7 +152,7 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     const byId = new Map(statuses.map((row: { id: string }) => [row.id, row]));
     for (const id of ids.slice(0, 4)) expect(byId.get(id)).toMatchObject({ status: 'processed', attempts: 1 });
     expect(byId.get(ids[4])).toMatchObject({ status: 'failed', attempts: 2 });
-    const jobs = await t.db.query(`SELECT id, status, credits_charged FROM jobs WHERE id = ANY($1::text[]) ORDER BY id`, [[...good, bad]]);
+    const jobs = await t.db.query(`SELECT id, status, credits_charged::int FROM jobs WHERE id = ANY($1::text[]) ORDER BY id`, [[...good, bad]]);
     expect(jobs).toEqual(
       [
         { id: good[0], status: 'complete', credits_charged: 7 },

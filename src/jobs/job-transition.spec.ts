@@ -68,4 +68,36 @@ describe('applyEvent', () => {
     expect(run([event('started', 1), empty]).createdAt).toEqual(at(1));
     expect(run([event('started', 1), { ...empty, createdAt: at(0) }]).createdAt).toEqual(at(0));
   });
+
+  it('fills from a late event every descriptive field the job lacks, and overwrites none', () => {
+    const late: JobSnapshot = {
+      projectType: 'TEXT_TO_VIDEO',
+      name: 'late',
+      creditsCharged: 3,
+      createdAt: at(0),
+      details: { width: 640, height: 480, fps: 24 },
+    };
+    const sparse = run([event('completed', 2), { details: { fps: 30 } }], [event('started', 5), late]);
+    expect(sparse).toMatchObject({
+      status: 'complete',
+      projectType: 'TEXT_TO_VIDEO',
+      name: 'late',
+      creditsCharged: 3,
+      createdAt: at(0),
+      createdAtReported: true,
+      details: { width: 640, height: 480, fps: 30 },
+    });
+
+    const full = run([event('completed', 2), { ...done, projectType: 'X', name: 'first', createdAt: at(1) }], [event('started', 5), late]);
+    expect(full).toMatchObject({ projectType: 'X', name: 'first', creditsCharged: 10, createdAt: at(1), details: { width: 1280, height: 480, fps: 24 } });
+    expect(applyEvent(full, event('started', 5), late)).toEqual(full);
+  });
+
+  it('keeps a reported created_at against a late one, and replaces only the first arrival time', () => {
+    const reported = run([event('completed', 2), { ...done, createdAt: at(1) }], [event('started', 5), { ...empty, createdAt: at(0) }]);
+    expect(reported.createdAt).toEqual(at(1));
+    const provisional = run([event('completed', 2), done], [event('started', 5), { ...empty, createdAt: at(0) }]);
+    expect(provisional).toMatchObject({ createdAt: at(0), createdAtReported: true });
+    expect(run([event('completed', 2), done], [event('started', 5), empty])).toMatchObject({ createdAt: at(2), createdAtReported: false });
+  });
 });

@@ -57,8 +57,8 @@ const isTerminal = (status: JobStatus): boolean => status !== 'rendering';
  * Applies one event to a job (or creates the job). The event's type decides, never `payload.status`.
  * Status never moves backwards (rendering < complete | error) and the first terminal event wins.
  * An event that moves the job forward (or is its first) writes what its payload says; a late or
- * contradicting one fills every field the job does not have yet (timestamps, `created_at`, name,
- * type, credits, downloads, each detail) and overwrites none. Pure: applying the same event twice
+ * contradicting one fills every field describing the project that the job does not have yet
+ * (timestamps, `created_at`, name, type, credits, each detail) and overwrites none. Pure: applying the same event twice
  * gives the same job.
  */
 export function applyEvent(current: JobState | null, event: AppliedEvent, snapshot: JobSnapshot): JobState {
@@ -86,12 +86,11 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
   }
 
   const advances = !isTerminal(current.status) && (isTerminal(target) || current.status === target);
-  // `error` is not filled: it explains an error status, which a late event cannot give the job.
+  // Not `downloads` nor `error`: they are the outcome of the status the job has, not of a late event's.
   const next: JobState = {
     ...current,
     projectType: current.projectType ?? snapshot.projectType ?? null,
     name: current.name ?? snapshot.name ?? null,
-    downloads: current.downloads.length > 0 ? current.downloads : (snapshot.downloads ?? current.downloads),
     creditsCharged: current.creditsCharged ?? snapshot.creditsCharged ?? null,
     details: { ...snapshot.details, ...current.details },
     ...(!current.createdAtReported && snapshot.createdAt !== undefined && { createdAt: snapshot.createdAt, createdAtReported: true }),

@@ -261,9 +261,8 @@ describe(WebhookEventParser.name, () => {
       },
     );
 
-    it('refuses a negative credits_charged', async () => {
-      const result = await parseInvalid(withPayload({ credits_charged: -1 }));
-      expect(result.errors).toEqual(['payload.credits_charged must not be less than 0']);
+    it('accepts a negative credits_charged (the schema sets no minimum)', async () => {
+      expect((await parse(withPayload({ credits_charged: -1 }))).kind).toBe('valid');
     });
 
     it('refuses a fractional credits_charged', async () => {
@@ -271,10 +270,10 @@ describe(WebhookEventParser.name, () => {
       expect(result.errors).toEqual(['payload.credits_charged must be an integer number']);
     });
 
-    it('accepts credits_charged up to the largest Postgres integer, and refuses one more', async () => {
-      expect((await parse(withPayload({ credits_charged: 2_147_483_647 }))).kind).toBe('valid');
-      const result = await parseInvalid(withPayload({ credits_charged: 2_147_483_648 }));
-      expect(result.errors).toEqual(['payload.credits_charged must not be greater than 2147483647']);
+    it('accepts credits_charged past the largest Postgres integer (the schema sets no maximum)', async () => {
+      for (const credits of [2_147_483_647, 2_147_483_648, 4e15, 1e19]) {
+        expect((await parse(withPayload({ credits_charged: credits }))).kind).toBe('valid');
+      }
     });
 
     it('refuses a video width given as a string', async () => {
@@ -283,13 +282,13 @@ describe(WebhookEventParser.name, () => {
       expect(result).toMatchObject({ eventKey: 'video.started:cbad', media: 'video', projectId: 'cbad' });
     });
 
-    it('refuses a fractional or negative image_count', async () => {
+    it('refuses a fractional image_count, and takes any whole one (the schema sets no bounds)', async () => {
       expect((await parseInvalid(withPayload({ image_count: 1.5 }, 'image.completed'))).errors).toEqual([
         'payload.image_count must be an integer number',
       ]);
-      expect((await parseInvalid(withPayload({ image_count: -1 }, 'image.completed'))).errors).toEqual([
-        'payload.image_count must not be less than 0',
-      ]);
+      for (const count of [-1, 0, 2 ** 31]) {
+        expect((await parse(withPayload({ image_count: count }, 'image.completed'))).kind).toBe('valid');
+      }
     });
 
     it('checks video fields only on video events', async () => {
@@ -304,7 +303,7 @@ describe(WebhookEventParser.name, () => {
     });
 
     it('lists every problem at once', async () => {
-      const result = await parseInvalid(withPayload({ credits_charged: -1, width: 'wide', enabled: 'yes' }));
+      const result = await parseInvalid(withPayload({ credits_charged: 1.5, width: 'wide', enabled: 'yes' }));
       expect(result.errors).toHaveLength(3);
       expect(result.errors.join('\n')).toMatch(/payload\.credits_charged/);
       expect(result.errors.join('\n')).toMatch(/payload\.width/);
@@ -312,7 +311,7 @@ describe(WebhookEventParser.name, () => {
     });
 
     it('keys an invalid body that has a string type and payload.id as {type}:{id}, and keeps its JSON', async () => {
-      const body = withPayload({ id: 'ckeyed', credits_charged: -5 }, 'audio.completed');
+      const body = withPayload({ id: 'ckeyed', credits_charged: 5.5 }, 'audio.completed');
       const result = await parseInvalid(body);
       expect(result).toMatchObject({
         eventKey: 'audio.completed:ckeyed',

@@ -41,6 +41,13 @@ describe(VideoEventService.name, () => {
     expect(Object.keys(snapshot.details)).not.toContain('endSeconds');
   });
 
+  it('reads a width or height of -1 ("can be ignored") as not sent, keeping other values', () => {
+    const snapshot = sut.snapshot(asVideo({ id: 'cvid', width: -1, height: -1, fps: -1 }));
+    expect(snapshot.details).toEqual({ fps: -1 });
+    expect(sut.snapshot(asVideo({ id: 'cvid', width: -1, height: 720 })).details).toEqual({ height: 720 });
+    expect(sut.snapshot(asVideo({ id: 'cvid', width: -2, height: 0 })).details).toEqual({ width: -2, height: 0 });
+  });
+
   it('does not copy fields other than its own into details', () => {
     const snapshot = sut.snapshot(asVideo({ id: 'cvid', width: 640, image_count: 3, start_seconds: 1.5, extra: 'x' }));
     expect(snapshot.details).toEqual({ width: 640, startSeconds: 1.5 });
@@ -168,5 +175,14 @@ describe('MediaEventService.snapshot (common fields)', () => {
 
   it('keeps zero credits (not the same as not sent)', () => {
     expect(video.snapshot(asVideo({ id: 'c', credits_charged: 0 })).creditsCharged).toBe(0);
+  });
+
+  it('keeps any credits a bigint holds, and leaves out one it does not', () => {
+    for (const credits of [2 ** 31, -40, 4e15, 2 ** 63 - 1024, -(2 ** 63) + 1024]) {
+      expect(audio.snapshot(asAudio({ id: 'c', credits_charged: credits })).creditsCharged).toBe(credits);
+    }
+    for (const credits of [2 ** 63, -(2 ** 63), 1e19, 1e300]) {
+      expect(audio.snapshot(asAudio({ id: 'c', credits_charged: credits })).creditsCharged).toBeUndefined();
+    }
   });
 });
