@@ -50,6 +50,20 @@ export const REPLAYABLE_STATUSES: readonly string[] = ['failed', 'quarantined', 
 
 const PAYLOAD_SHOWN_MAX = 64 * 1024;
 const LAST_ERROR_LISTED_MAX = 300;
+/** Longest name a row of the jobs list shows; a job's page shows up to `TEXT_SHOWN_MAX` of a name or error. */
+const NAME_LISTED_MAX = 120;
+const TEXT_SHOWN_MAX = 2000;
+
+/**
+ * `text` cut at `max` characters for display, saying how long it is; the API keeps it whole. Not cut
+ * inside a surrogate pair.
+ */
+export function shownText(text: string, max: number): string;
+export function shownText(text: string | null, max: number): string | null;
+export function shownText(text: string | null, max: number): string | null {
+  if (text === null || text.length <= max) return text;
+  return `${text.slice(0, max).replace(/[\ud800-\udbff]$/, '')}… (${text.length} characters)`;
+}
 
 /** `2026-11-27T10:00:01.120Z` as `2026-11-27 10:00:01` (the template adds `UTC`). */
 function time(iso: string | null): TimeView {
@@ -151,9 +165,9 @@ export function jobsView(session: AdminSession, page: JobPageResponse, filter: J
     jobs: page.items.map((job) => ({
       id: job.id,
       href: jobHref(job.id),
-      name: job.name,
+      name: shownText(job.name, NAME_LISTED_MAX),
       media: job.media,
-      projectType: job.projectType,
+      projectType: shownText(job.projectType, NAME_LISTED_MAX),
       status: job.status,
       createdAt: time(job.createdAt),
       updatedAt: time(job.updatedAt),
@@ -172,9 +186,9 @@ export function jobView(session: AdminSession, job: JobResponse) {
     job: {
       id: job.id,
       status: job.status,
-      name: job.name ?? '–',
+      name: shownText(job.name, TEXT_SHOWN_MAX) ?? '–',
       media: job.media,
-      projectType: job.projectType ?? '–',
+      projectType: shownText(job.projectType, TEXT_SHOWN_MAX) ?? '–',
       creditsCharged: job.creditsCharged ?? '–',
       createdAt: time(job.createdAt),
       startedAt: time(job.startedAt),
@@ -182,7 +196,7 @@ export function jobView(session: AdminSession, job: JobResponse) {
       erroredAt: time(job.erroredAt),
       updatedAt: time(job.updatedAt),
       took: jobDuration(job),
-      error: job.error ? `${job.error.code ?? ''}: ${job.error.message ?? ''}` : null,
+      error: job.error ? shownText(`${job.error.code ?? ''}: ${job.error.message ?? ''}`, TEXT_SHOWN_MAX) : null,
       details: Object.entries(job.details).map(([name, value]) => ({ name, value: String(value) })),
     },
     downloads: job.downloads.map((download) => ({

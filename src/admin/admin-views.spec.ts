@@ -16,6 +16,7 @@ import {
   jobView,
   loginView,
   pathWithQuery,
+  shownText,
 } from './admin-pages.presenter.js';
 import type { AdminSession } from './admin-session.service.js';
 import { ADMIN_VIEWS_DIR, useAdminViews } from './admin-views.js';
@@ -108,6 +109,26 @@ describe('console pages', () => {
     expect(one).not.toContain('<img');
     // The job id goes into the link's path encoded, and into its text escaped.
     expect(list).toContain(`href="/admin/jobs/${encodeURIComponent(hostileJob.id)}"`);
+  });
+
+  it('shows a long name, type or error cut, saying its length, while the API keeps it whole', async () => {
+    const name = `N${'a'.repeat(50_000)}`;
+    const job: JobResponse = { ...hostileJob, name, projectType: 'T'.repeat(3000), error: { code: 'E', message: 'm'.repeat(9000) } };
+    const list = await jobsPage(session, { items: [job], nextCursor: null }, {});
+    const one = await jobPage(session, job);
+    expect(list).toContain(`N${'a'.repeat(119)}… (50001 characters)`);
+    expect(list).not.toContain('a'.repeat(120));
+    expect(one).toContain(`N${'a'.repeat(1999)}… (50001 characters)`);
+    expect(one).toContain(`${'T'.repeat(2000)}… (3000 characters)`);
+    expect(one).toContain(`E: ${'m'.repeat(1997)}… (9003 characters)`);
+    expect(one.length).toBeLessThan(20_000);
+    expect(job.name).toHaveLength(50_001);
+  });
+
+  it('cuts text for display without splitting a surrogate pair, and leaves short text and null alone', () => {
+    expect(shownText(`ab${'😀'.repeat(3)}`, 3)).toBe('ab… (8 characters)');
+    expect(shownText('short', 5)).toBe('short');
+    expect(shownText(null, 5)).toBeNull();
   });
 
   it('never links a download URL that is not http(s), and escapes one that is', async () => {
