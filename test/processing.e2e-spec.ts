@@ -152,7 +152,9 @@ describe('Processing through the queue (real Redis and Postgres)', () => {
     const byId = new Map(statuses.map((row: { id: string }) => [row.id, row]));
     for (const id of ids.slice(0, 4)) expect(byId.get(id)).toMatchObject({ status: 'processed', attempts: 1 });
     expect(byId.get(ids[4])).toMatchObject({ status: 'failed', attempts: 2 });
-    const jobs = await t.db.query(`SELECT id, status, credits_charged::int FROM jobs WHERE id = ANY($1::text[]) ORDER BY id`, [[...good, bad]]);
+    const jobs = await t.db.query(`SELECT id, status, credits_charged::int FROM jobs WHERE id = ANY($1::text[]) ORDER BY id`, [
+      [...good, bad],
+    ]);
     expect(jobs).toEqual(
       [
         { id: good[0], status: 'complete', credits_charged: 7 },

@@ -26,14 +26,19 @@ describe('Every real delivery is kept and projected right (POST /webhook, GET /j
   const apply = async (body: string) => {
     expect(await deliver(body)).toEqual({ received: true, duplicate: false });
     const { type, payload } = JSON.parse(body) as { type: string; payload: { id: string } };
-    await eventually(async () => (await job(payload.id).catch(() => null))?.events.some((e) => e.type === type && e.status === 'processed'));
+    await eventually(async () =>
+      (await job(payload.id).catch(() => null))?.events.some((e) => e.type === type && e.status === 'processed'),
+    );
   };
 
   /** Waits until the event of this key has a settled status, and returns its row. */
   const settled = async (eventKey: string) =>
     (await eventually(async () => {
-      const [row] = await t.db.query(`SELECT id, status, attempts, last_error FROM webhook_events WHERE event_key = $1`, [eventKey]);
-      return row && row.status !== 'received' ? (row as { id: string; status: string; attempts: number; last_error: string | null }) : null;
+      const [row] = await t.db.query<Array<{ id: string; status: string; attempts: number; last_error: string | null }>>(
+        `SELECT id, status, attempts, last_error FROM webhook_events WHERE event_key = $1`,
+        [eventKey],
+      );
+      return row && row.status !== 'received' ? row : null;
     }))!;
 
   beforeAll(async () => {
@@ -58,18 +63,25 @@ describe('Every real delivery is kept and projected right (POST /webhook, GET /j
       const body = await job(id);
       expect(body.creditsCharged).toBe(credits);
       expect(typeof body.creditsCharged).toBe('number');
-      const [row] = await t.db.query(`SELECT credits_charged::text AS credits, pg_typeof(credits_charged)::text AS type FROM jobs WHERE id = $1`, [id]);
+      const [row] = await t.db.query<Array<{ credits: string; type: string }>>(
+        `SELECT credits_charged::text AS credits, pg_typeof(credits_charged)::text AS type FROM jobs WHERE id = $1`,
+        [id],
+      );
       expect(row).toEqual({ credits: BigInt(credits).toString(), type: 'bigint' });
     }
     const listed = await http().get('/jobs?media=audio&limit=100').set('authorization', `Bearer ${TEST_API_KEY}`);
-    expect(listed.body.items.map((item: { creditsCharged: unknown }) => item.creditsCharged)).toEqual(expect.arrayContaining(large));
+    const items = (listed.body as { items: Array<{ creditsCharged: unknown }> }).items;
+    expect(items.map((item) => item.creditsCharged)).toEqual(expect.arrayContaining(large));
   });
 
   it('keeps an integer no bigint holds in the event, and processes the event without it', async () => {
     const id = projectId();
     await apply(eventBody('video.completed', id, { credits_charged: 1e19 }));
     expect(await job(id)).toMatchObject({ status: 'complete', creditsCharged: null });
-    const [row] = await t.db.query(`SELECT payload -> 'credits_charged' AS credits FROM webhook_events WHERE project_id = $1`, [id]);
+    const [row] = await t.db.query<Array<{ credits: unknown }>>(
+      `SELECT payload -> 'credits_charged' AS credits FROM webhook_events WHERE project_id = $1`,
+      [id],
+    );
     expect(row.credits).toBe(1e19);
   });
 
@@ -144,7 +156,9 @@ describe('Every real delivery is kept and projected right (POST /webhook, GET /j
       ['image.completed', 'failed'],
     ]);
     const listed = await http().get(`/events?status=failed&jobId=${id}`).set('authorization', `Bearer ${TEST_API_KEY}`);
-    expect(listed.body.items).toEqual([expect.objectContaining({ type: 'image.completed', lastError: clash.last_error })]);
+    expect((listed.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ type: 'image.completed', lastError: clash.last_error }),
+    ]);
 
     // The video's own events still apply.
     await apply(eventBody('video.completed', id));

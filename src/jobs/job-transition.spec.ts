@@ -89,7 +89,13 @@ describe('applyEvent', () => {
     });
 
     const full = run([event('completed', 2), { ...done, projectType: 'X', name: 'first', createdAt: at(1) }], [event('started', 5), late]);
-    expect(full).toMatchObject({ projectType: 'X', name: 'first', creditsCharged: 10, createdAt: at(1), details: { width: 1280, height: 480, fps: 24 } });
+    expect(full).toMatchObject({
+      projectType: 'X',
+      name: 'first',
+      creditsCharged: 10,
+      createdAt: at(1),
+      details: { width: 1280, height: 480, fps: 24 },
+    });
     expect(applyEvent(full, event('started', 5), late)).toEqual(full);
   });
 

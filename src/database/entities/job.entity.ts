@@ -45,7 +45,12 @@ export class JobEntity {
   error!: JobError | null;
 
   /** A `bigint` (Magic Hour sets no maximum), read as a number: every value stored came from a JSON number. */
-  @Column({ name: 'credits_charged', type: 'bigint', nullable: true, transformer: { to: (value: unknown) => value, from: creditsFromColumn } })
+  @Column({
+    name: 'credits_charged',
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (value: unknown) => value, from: creditsFromColumn },
+  })
   creditsCharged!: number | null;
 
   /** What only one media has: a video's size, frame rate and span; an image's count. */

@@ -1,18 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Expose, Type } from 'class-transformer';
-import {
-  IsArray,
-  IsBoolean,
-  IsInt,
-  IsISO8601,
-  Matches,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  ValidateNested,
-} from 'class-validator';
+import { IsArray, IsBoolean, IsInt, IsISO8601, Matches, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 
 // Magic Hour may send null for any field it has no value for, and may add fields at any time, so every
 // optional field accepts null or absence; only what the service depends on is checked strictly.
