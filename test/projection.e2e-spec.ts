@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source.options.js';
+import { dropDatabase, ensureDatabase } from '../src/database/database.bootstrap.js';
+import { JobProjection1764310000000 } from '../src/database/migrations/1764310000000-job-projection.js';
 import { eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
-import { eventually, startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
+import { eventually, POSTGRES_URL, startApp, TEST_API_KEY, TEST_SECRET, uniqueName, type TestApp } from './support/app.js';
 
 // Bodies built from Magic Hour's API schema (GET /v1/{media}-projects/{id}): it caps no string and no
 // integer, and says a video's width or height of -1 "can be ignored".
@@ -188,5 +192,53 @@ describe('Every real delivery is kept and projected right (POST /webhook, GET /j
     const url = `https://videos.magichour.ai/id/${other}/output.mp4?token=${'t'.repeat(6_000)}`;
     await apply(eventBody('image.completed', other, { image_count: 2 ** 31, downloads: [{ url, expires_at: null }] }));
     expect(await job(other)).toMatchObject({ status: 'complete', details: { imageCount: 2 ** 31 }, downloads: [{ url, expiresAt: null }] });
+  });
+});
+
+describe(JobProjection1764310000000.name, () => {
+  it('makes credits a bigint and keeps the created_at of jobs stored before it; undone, it gives integers back', async () => {
+    const url = `${POSTGRES_URL}/${uniqueName('mh_test_migration')}`;
+    await ensureDatabase(url);
+    const options = dataSourceOptions(url);
+    const earlier = (options.migrations as unknown[]).filter((migration) => migration !== JobProjection1764310000000);
+    const column = async (db: DataSource) =>
+      (
+        await db.query<Array<{ type: string }>>(
+          `SELECT data_type AS type FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'credits_charged'`,
+        )
+      )[0].type;
+    try {
+      const before = new DataSource({ ...options, migrations: earlier as typeof options.migrations, extra: { max: 1 } });
+      await before.initialize();
+      await before.runMigrations();
+      expect(await column(before)).toBe('integer');
+      await before.query(
+        `INSERT INTO jobs (id, media, status, created_at, updated_at, credits_charged) VALUES ('cold', 'video', 'complete', now(), now(), 7)`,
+      );
+      await before.destroy();
+
+      const after = new DataSource({ ...options, extra: { max: 1 } });
+      await after.initialize();
+      try {
+        expect((await after.runMigrations()).map((migration) => migration.name)).toEqual([JobProjection1764310000000.name]);
+        expect(await column(after)).toBe('bigint');
+        await after.query(
+          `INSERT INTO jobs (id, media, status, created_at, updated_at, credits_charged) VALUES ('cnew', 'video', 'complete', now(), now(), $1)`,
+          [2 ** 40],
+        );
+        expect(await after.query(`SELECT id, credits_charged::text AS credits, created_at_reported FROM jobs ORDER BY id`)).toEqual([
+          { id: 'cnew', credits: String(2 ** 40), created_at_reported: false },
+          { id: 'cold', credits: '7', created_at_reported: true },
+        ]);
+        await after.query(`DELETE FROM jobs WHERE id = 'cnew'`);
+        await after.undoLastMigration();
+        expect(await column(after)).toBe('integer');
+        expect(await after.query(`SELECT id, credits_charged FROM jobs`)).toEqual([{ id: 'cold', credits_charged: 7 }]);
+      } finally {
+        await after.destroy();
+      }
+    } finally {
+      await dropDatabase(url);
+    }
   });
 });
