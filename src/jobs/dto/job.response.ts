@@ -91,14 +91,15 @@ export class JobResponse {
   @ApiProperty({ type: JobErrorResponse, nullable: true })
   error!: JobError | null;
 
-  @ApiProperty({ type: 'integer', nullable: true })
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Any whole number Magic Hour reports (stored as a bigint)' })
   creditsCharged!: number | null;
 
   /** Fields only this media has, such as a video's `width`, `height` and `fps`. */
   @ApiProperty({
     type: 'object',
     additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
-    description: "Fields only this media has: a video's width, height, fps, startSeconds, endSeconds; an image's imageCount",
+    description:
+      "Fields only this media has: a video's width, height (left out when Magic Hour sends -1), fps, startSeconds, endSeconds; an image's imageCount",
     example: { width: 1280, height: 720, fps: 30 },
   })
   details!: JobDetails;
