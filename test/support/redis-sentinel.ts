@@ -67,18 +67,24 @@ export class RedisSentinelGroup {
 
   /**
    * `SENTINEL FAILOVER`: the replica becomes the master and the old master its replica. Resolves once
-   * the Sentinel names the new master, that master takes writes, and the old one follows it.
+   * the Sentinel names the new master and it takes writes, with `demoted`, which resolves once the old
+   * master follows the new one (the Sentinel gets to it a few seconds later).
    */
-  async failover(): Promise<{ from: number; to: number }> {
+  async failover(): Promise<{ from: number; to: number; switchedAt: number; demoted: Promise<unknown> }> {
     const from = await this.masterPort();
     await this.cli(this.sentinelPort, 'SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
-    const to = await eventually(async () => {
-      const port = await this.masterPort();
-      return port !== from ? port : 0;
-    }, 30_000);
-    await eventually(async () => (await this.cli(to, 'ROLE')).startsWith('master'), 30_000);
-    await eventually(async () => (await this.cli(from, 'ROLE')).startsWith('slave'), 30_000);
-    return { from, to };
+    const to = await eventually(
+      async () => {
+        const port = await this.masterPort();
+        return port !== from ? port : 0;
+      },
+      30_000,
+      20,
+    );
+    await eventually(async () => (await this.cli(to, 'ROLE')).startsWith('master'), 30_000, 20);
+    const switchedAt = Date.now();
+    const demoted = eventually(async () => (await this.cli(from, 'ROLE')).startsWith('slave'), 30_000);
+    return { from, to, switchedAt, demoted };
   }
 
   /** Stops the Sentinel and both servers; never throws. */
