@@ -36,7 +36,7 @@ function simulate(
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((done) =>
     child.once('exit', (code) => {
-      let summary: SimulationSummary | null = null;
+      let summary: SimulationSummary | null;
       try {
         summary = JSON.parse(stdout) as SimulationSummary;
       } catch {
