@@ -83,6 +83,7 @@ describe('Two API processes and two workers, Redis behind a Sentinel that fails 
       await Promise.all([b.start('worker-1', 'worker', { env }), b.start('worker-2', 'worker', { env })]);
 
       const outputsUrl = `http://127.0.0.1:${files!.port}/files`;
+      const sendingFrom = Date.now();
       const runs = [simulate(api1.port, outputsUrl), simulate(api2.port, outputsUrl)];
       while ((await b.progress()).stored < FAILOVER_AT) await sleep(50);
       const failoverAt = Date.now();
@@ -91,6 +92,7 @@ describe('Two API processes and two workers, Redis behind a Sentinel that fails 
       const storedAtSwitch = (await b.progress()).stored;
       await demoted;
       const results = await Promise.all(runs);
+      const simulatedMs = Date.now() - sendingFrom;
       for (const result of results)
         expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({ code: 0, output: '' });
       const summaries = results.map((result) => result.summary!);
@@ -106,6 +108,7 @@ describe('Two API processes and two workers, Redis behind a Sentinel that fails 
       expect(to).not.toBe(from);
 
       await b.drained(events, 90_000);
+      const drainedMs = Date.now() - sendingFrom;
       const completed = summaries.reduce((sum, s) => sum + s.plan.complete, 0);
       const errored = summaries.reduce((sum, s) => sum + s.plan.error, 0);
       // Handler runs finish after their events are processed: wait for the last.
@@ -142,6 +145,8 @@ describe('Two API processes and two workers, Redis behind a Sentinel that fails 
         storedAtFailover,
         storedAtSwitch,
         switchMs: switchedAt - failoverAt,
+        simulateMs: simulatedMs,
+        drainedMs,
         handlerRuns: completed,
         outputsStored: outputs.rows[0].stored,
         appliedBy: await b.appliedBy(),
