@@ -33,7 +33,7 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         LoggingModule.forRoot(root, { ownRequestLine: [{ path: WEBHOOK_ROUTE, method: RequestMethod.POST }] }),
         MetricsModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 5, retryDelay: 2000 }),
         HandlersModule.register(config, extraHandlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule] : []),

@@ -40,7 +40,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       logger.warn('API_KEYS is not set: the jobs API is open to anyone. Never run like this in production.');
     }
   }
-  await prepareDatabase(config.databaseUrl);
+  await prepareDatabase(config);
 
   // No global body parsers: each route that takes a body parses it (the webhook as raw bytes, the
   // console's forms as urlencoded), so nothing else reads a body it was not meant to.

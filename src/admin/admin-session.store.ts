@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
-import { DATABASE_CONNECT_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS } from '../database/data-source.options.js';
+import { postgresConnection } from '../database/postgres-connection.js';
 import { ADMIN_SESSION_TABLE } from './admin.constants.js';
 
 /** Connections the session store keeps to Postgres (page loads and Bull Board's polling only). */
@@ -20,12 +20,7 @@ export class AdminSessionStore extends PgSessionStore implements OnModuleDestroy
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const logger = new Logger(AdminSessionStore.name);
     super({
-      conObject: {
-        connectionString: config.databaseUrl,
-        max: SESSION_POOL_SIZE,
-        connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
-        statement_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
-      },
+      conObject: { ...postgresConnection(config), max: SESSION_POOL_SIZE },
       tableName: ADMIN_SESSION_TABLE,
       createTableIfMissing: false,
       // A login lasts a fixed time (`AdminSessionService`), so a visit need not push the row's expiry on.

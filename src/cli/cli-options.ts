@@ -83,7 +83,8 @@ export function commonOptions(
   };
 }
 
-function httpUrl(flag: string, value: string): string {
+/** `value` as an http(s) URL; a `UsageError` naming `flag` otherwise. */
+export function httpUrl(flag: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);

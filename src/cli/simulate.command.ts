@@ -4,7 +4,7 @@ import { planLifecycles, type JobPlan } from '../simulator/lifecycle.js';
 import { seededRandom } from '../simulator/random.js';
 import { deliverLifecycles, type DeliveryTotals } from '../simulator/simulation.js';
 import type { CliCommand } from './cli-command.js';
-import { COMMON_FLAGS, COMMON_HELP, commonOptions, numberFlag, parseFlags, rateFlag, type CliIo } from './cli-options.js';
+import { COMMON_FLAGS, COMMON_HELP, commonOptions, httpUrl, numberFlag, parseFlags, rateFlag, type CliIo } from './cli-options.js';
 
 /** Defaults: quick enough for a local run, where Magic Hour itself waits 1 s, 2 s, 4 s, ... for 24 hours. */
 export const SIMULATE_DEFAULTS = {
@@ -38,6 +38,8 @@ Job lifecycles:
   --out-of-order <p>     probability a job's final event is sent before its "started" (default 0)
   --skip-started <p>     probability a job's "started" is never sent (default 0)
   --seed <n>             replay the same plan (which jobs fail, repeat, reorder); printed in the summary
+  --outputs-url <url>    serve the outputs from <url>/<job id>/<file> instead of Magic Hour's hosts (to try
+                         the download handler, DOWNLOAD_DIR, against a file server of your own)
 
 Retries (Magic Hour waits 1 s, 2 s, 4 s, 8 s, ... for up to 24 hours; the defaults are shorter so a
 local run ends quickly; --backoff-base-ms 1000 --backoff-cap-ms 86400000 --max-retries 16 is Magic Hour's):
@@ -67,6 +69,7 @@ const FLAGS = {
   'out-of-order': { type: 'string' },
   'skip-started': { type: 'string' },
   seed: { type: 'string' },
+  'outputs-url': { type: 'string' },
   'max-retries': { type: 'string' },
   'backoff-base-ms': { type: 'string' },
   'backoff-cap-ms': { type: 'string' },
@@ -131,7 +134,7 @@ export const simulateCommand: CliCommand = {
       integer: true,
     });
 
-    const plans = planLifecycles(jobs, rates, seededRandom(seed));
+    const plans = planLifecycles(jobs, rates, seededRandom(seed), new Date(), outputsUrlFlag(values['outputs-url']));
     const totals = await deliverLifecycles(plans, {
       url: common.url,
       secret: common.secret,
@@ -171,6 +174,11 @@ export const simulateCommand: CliCommand = {
     return summary.ok ? 0 : 1;
   },
 };
+
+/** `--outputs-url`: an http(s) URL, without a trailing slash. */
+function outputsUrlFlag(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : httpUrl('--outputs-url', value).replace(/\/+$/, '');
+}
 
 function summarize(
   url: string,

@@ -15,7 +15,7 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 /** The throttler of the REST API: one budget of `API_RATE_LIMIT` a minute per client, counted in Redis. */
 async function apiThrottlerOptions(config: AppConfig): Promise<ThrottlerModuleOptions> {
   const keys = new ApiKeys(config.apiKeys);
-  const storage = new RedisThrottlerStorage(config.redisUrl, config.queuePrefix);
+  const storage = new RedisThrottlerStorage(config, config.queuePrefix);
   await storage.whenReady();
   return {
     // Refused until the window ends, and no longer: blockDuration 0.

@@ -22,7 +22,10 @@ describe(RedisThrottlerStorage.name, () => {
   const prefix = uniqueName('mhq_rl');
   const storages: RedisThrottlerStorage[] = [];
   const storage = async (url = REDIS_URL) => {
-    const created = new RedisThrottlerStorage(url, prefix);
+    const created = new RedisThrottlerStorage(
+      { redisUrl: url, redisCa: null, redisSentinels: [], redisSentinelName: null, redisSentinelPassword: null },
+      prefix,
+    );
     storages.push(created);
     await created.whenReady();
     return created;

@@ -2,6 +2,7 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { once } from 'node:events';
+import { redisConnection, type RedisSettings } from './redis-connection.js';
 
 /** What `ThrottlerStorage.increment` resolves to (the type itself is not exported by `@nestjs/throttler`). */
 export type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -66,12 +67,13 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   private down = false;
 
   /**
-   * @param redisUrl the Redis to count in (`REDIS_URL`)
+   * @param redis the Redis to count in (`REDIS_URL`, or the Sentinels' master)
    * @param prefix the deployment's key prefix (`QUEUE_PREFIX`)
    */
-  constructor(redisUrl: string, prefix: string) {
+  constructor(redis: RedisSettings, prefix: string) {
     this.keyPrefix = `${prefix}:rate-limit:`;
-    this.redis = new Redis(redisUrl, {
+    this.redis = new Redis({
+      ...redisConnection(redis),
       connectTimeout: CONNECT_TIMEOUT_MS,
       commandTimeout: RATE_LIMIT_REDIS_TIMEOUT_MS,
       // At shutdown, a connection Redis does not close within this is dropped.

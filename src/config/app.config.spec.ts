@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildConfig, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig, runsApi, runsWorker, type AppConfig } from './app.config.js';
 import { InvalidEnvironmentError, validateEnv } from './env.validation.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const configFrom = (env: Record<string, string | undefined>): AppConfig => buildConfig(validateEnv(env));
 
@@ -15,6 +18,11 @@ function refusal(env: Record<string, string | undefined>): InvalidEnvironmentErr
   throw new Error(`the environment ${JSON.stringify(env)} was accepted`);
 }
 
+// Not a real certificate: the config reads the file and checks only that it holds a PEM certificate.
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const caFile = join(mkdtempSync(join(tmpdir(), 'mh-config-')), 'ca.pem');
+writeFileSync(caFile, CA_PEM);
+
 const PRODUCTION_READY = { NODE_ENV: 'production', MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_prod', API_KEYS: 'key-prod' };
 
 describe('buildConfig', () => {
@@ -23,7 +31,14 @@ describe('buildConfig', () => {
       production: false,
       port: 3000,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/magic_hour_webhooks',
+      databaseCa: null,
+      databasePoolSize: 20,
+      databaseStatementTimeoutMs: 5000,
       redisUrl: 'redis://127.0.0.1:6379',
+      redisCa: null,
+      redisSentinels: [],
+      redisSentinelName: null,
+      redisSentinelPassword: null,
       webhookSecrets: [],
       webhookToleranceSeconds: 300,
       apiKeys: [],
@@ -56,8 +71,15 @@ describe('buildConfig', () => {
     const config = configFrom({
       NODE_ENV: 'development',
       PORT: '8080',
-      DATABASE_URL: 'postgresql://user:pw@db:5432/hooks',
-      REDIS_URL: 'rediss://cache:6380',
+      DATABASE_URL: 'postgresql://user:pw@db:5432/hooks?sslmode=verify-full',
+      DATABASE_CA_FILE: caFile,
+      DATABASE_POOL_SIZE: '40',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2500',
+      REDIS_URL: 'rediss://:secret@cache:6380/2',
+      REDIS_CA_FILE: caFile,
+      REDIS_SENTINELS: 'sentinel-a:26379, [fd00::1]:26380',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
       MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_a',
       WEBHOOK_TOLERANCE_SECONDS: '60',
       API_KEYS: 'k1',
@@ -81,8 +103,18 @@ describe('buildConfig', () => {
     expect(config).toEqual({
       production: false,
       port: 8080,
-      databaseUrl: 'postgresql://user:pw@db:5432/hooks',
-      redisUrl: 'rediss://cache:6380',
+      databaseUrl: 'postgresql://user:pw@db:5432/hooks?sslmode=verify-full',
+      databaseCa: CA_PEM,
+      databasePoolSize: 40,
+      databaseStatementTimeoutMs: 2500,
+      redisUrl: 'rediss://:secret@cache:6380/2',
+      redisCa: CA_PEM,
+      redisSentinels: [
+        { host: 'sentinel-a', port: 26379 },
+        { host: 'fd00::1', port: 26380 },
+      ],
+      redisSentinelName: 'mymaster',
+      redisSentinelPassword: 'sentinel-secret',
       webhookSecrets: ['whsec_a'],
       webhookToleranceSeconds: 60,
       apiKeys: ['k1'],
@@ -180,8 +212,56 @@ describe('buildConfig', () => {
     expect(refusal({ DATABASE_URL: url }).message).toContain('DATABASE_URL must be a postgres:// URL');
   });
 
+  it.each([
+    [
+      'postgres://db/hooks?sslmode=prefer',
+      'sslmode must be one of disable, require, verify-ca, verify-full (prefer and allow are not supported',
+    ],
+    ['postgres://db/hooks?sslmode=strict', 'sslmode must be one of disable, require, verify-ca, verify-full'],
+    ['postgres://db/hooks?sslmode=verify-full&sslrootcert=/ca.pem', 'sslrootcert is not taken; give the CA in DATABASE_CA_FILE'],
+  ])('rejects DATABASE_URL=%s with what is wrong', (url, problem) => {
+    expect(refusal({ DATABASE_URL: url }).message).toContain(`DATABASE_URL: ${problem}`);
+  });
+
+  it.each([
+    ['rediss://:pw@cache/x', 'REDIS_URL: the path must be a database number'],
+    ['redis://:pw@', 'REDIS_URL must be a redis:// URL (rediss:// for TLS)'],
+    ['cache:6379', 'REDIS_URL must be a redis:// URL (rediss:// for TLS)'],
+  ])('rejects REDIS_URL=%s without quoting it', (url, problem) => {
+    const message = refusal({ REDIS_URL: url }).message;
+    expect(message).toContain(problem);
+    expect(message).not.toContain(url);
+  });
+
+  it.each([
+    ['sentinel-a', 1],
+    ['sentinel-a:26379,sentinel-b', 2],
+    ['sentinel-a:26379,,sentinel-b:26379', 2],
+    ['sentinel-a:70000', 1],
+  ])('rejects REDIS_SENTINELS=%s naming the bad item by position', (value, position) => {
+    expect(refusal({ REDIS_SENTINELS: value, REDIS_SENTINEL_NAME: 'mymaster' }).message).toContain(
+      `REDIS_SENTINELS must be a comma-separated list of host:port (item ${position} is not one)`,
+    );
+  });
+
+  it('takes REDIS_SENTINELS and REDIS_SENTINEL_NAME only together', () => {
+    const both = 'REDIS_SENTINELS and REDIS_SENTINEL_NAME go together';
+    expect(refusal({ REDIS_SENTINELS: 'sentinel-a:26379' }).message).toContain(both);
+    expect(refusal({ REDIS_SENTINEL_NAME: 'mymaster' }).message).toContain(both);
+  });
+
+  it('refuses a CA file it cannot read or that holds no certificate, naming the variable', () => {
+    expect(refusal({ DATABASE_CA_FILE: join(tmpdir(), 'mh-no-such-ca.pem') }).message).toBe('DATABASE_CA_FILE cannot be read: ENOENT');
+    const empty = join(mkdtempSync(join(tmpdir(), 'mh-config-')), 'empty.pem');
+    writeFileSync(empty, 'not a certificate');
+    expect(refusal({ REDIS_CA_FILE: empty }).message).toBe('REDIS_CA_FILE holds no PEM certificate');
+  });
+
   it('rejects other malformed variables with their own message', () => {
     expect(refusal({ REDIS_URL: 'http://cache' }).message).toContain('REDIS_URL must be a redis:// URL');
+    expect(refusal({ DATABASE_POOL_SIZE: '1' }).message).toContain('DATABASE_POOL_SIZE must not be less than 2');
+    expect(refusal({ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }).message).toContain('DATABASE_STATEMENT_TIMEOUT_MS must be an integer number');
+    expect(refusal({ REDIS_SENTINEL_NAME: 'my master', REDIS_SENTINELS: 'a:1' }).message).toContain('REDIS_SENTINEL_NAME may hold letters');
     expect(refusal({ QUEUE_PREFIX: 'has:colon' }).message).toContain('QUEUE_PREFIX may hold letters');
     expect(refusal({ NODE_ENV: 'staging' }).message).toContain('NODE_ENV must be one of the following values');
     expect(refusal({ WEBHOOK_BODY_LIMIT_BYTES: '100' }).message).toContain('WEBHOOK_BODY_LIMIT_BYTES must not be less than 1024');

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parseSentinels, type SentinelAddress } from './connection-urls.js';
 import {
   AppRole,
   EnvDto,
@@ -13,8 +15,23 @@ import {
 export interface AppConfig {
   readonly production: boolean;
   readonly port: number;
+  /** Postgres, with `sslmode` for TLS (see `parseDatabaseUrl`). */
   readonly databaseUrl: string;
+  /** The PEM of `DATABASE_CA_FILE`, read at boot; `null`: Node's own CAs check the certificate. */
+  readonly databaseCa: string | null;
+  /** Connections one process keeps open to Postgres. */
+  readonly databasePoolSize: number;
+  /** The longest one statement may run (migrations excepted); keeps a stuck database from holding requests. */
+  readonly databaseStatementTimeoutMs: number;
+  /** Redis, `rediss://` for TLS, with a password and a database number; with Sentinels, its host is not used. */
   readonly redisUrl: string;
+  /** The PEM of `REDIS_CA_FILE`, read at boot; `null`: Node's own CAs check the certificate. */
+  readonly redisCa: string | null;
+  /** Sentinels that name the master (`REDIS_SENTINELS`); empty: `redisUrl`'s host is the Redis. */
+  readonly redisSentinels: readonly SentinelAddress[];
+  /** The master's name at the Sentinels; set whenever `redisSentinels` is. */
+  readonly redisSentinelName: string | null;
+  readonly redisSentinelPassword: string | null;
   /** Webhook signing secrets; any one may match, so a secret can be rotated without downtime. Empty: signing off. */
   readonly webhookSecrets: readonly string[];
   readonly webhookToleranceSeconds: number;
@@ -63,6 +80,9 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/magic_hour_webhooks';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_DATABASE_POOL_SIZE = 20;
+/** Below Magic Hour's 10 s: a stuck statement fails the request in time for a retry rather than holding it. */
+export const DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 /**
  * Below the 1,024 open files a process gets by default (systemd, Docker), leaving the rest for the
  * Postgres pool, the Redis connections, log and download files.
@@ -75,6 +95,19 @@ const list = (value: string | undefined): string[] =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
 
+/** The PEM file `variable` names, read now so that a wrong path stops the start with a clear message. */
+function readPem(path: string | undefined, variable: string): string | null {
+  if (path === undefined || path.trim() === '') return null;
+  let pem: string;
+  try {
+    pem = readFileSync(path.trim(), 'utf8');
+  } catch (error) {
+    throw new InvalidEnvironmentError(`${variable} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidEnvironmentError(`${variable} holds no PEM certificate`);
+  return pem;
+}
+
 /** Builds the `AppConfig` from an already validated environment; refuses an unsafe production setup. */
 export function buildConfig(env: EnvDto): AppConfig {
   const production = env.NODE_ENV === 'production';
@@ -82,7 +115,14 @@ export function buildConfig(env: EnvDto): AppConfig {
     production,
     port: env.PORT ?? 3000,
     databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    databaseCa: readPem(env.DATABASE_CA_FILE, 'DATABASE_CA_FILE'),
+    databasePoolSize: env.DATABASE_POOL_SIZE ?? DEFAULT_DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS,
     redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redisCa: readPem(env.REDIS_CA_FILE, 'REDIS_CA_FILE'),
+    redisSentinels: env.REDIS_SENTINELS ? parseSentinels(env.REDIS_SENTINELS) : [],
+    redisSentinelName: env.REDIS_SENTINEL_NAME ?? null,
+    redisSentinelPassword: env.REDIS_SENTINEL_PASSWORD ?? null,
     webhookSecrets: list(env.MAGIC_HOUR_WEBHOOK_SECRET),
     webhookToleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS ?? 300,
     apiKeys: list(env.API_KEYS),
@@ -103,6 +143,9 @@ export function buildConfig(env: EnvDto): AppConfig {
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS ?? 10_000,
     maxConnections: env.MAX_CONNECTIONS ?? DEFAULT_MAX_CONNECTIONS,
   };
+  if (config.redisSentinels.length > 0 !== (config.redisSentinelName !== null)) {
+    throw new InvalidEnvironmentError('REDIS_SENTINELS and REDIS_SENTINEL_NAME go together: set both, or neither');
+  }
   if (production) {
     const missing = [
       config.webhookSecrets.length === 0 ? 'MAGIC_HOUR_WEBHOOK_SECRET' : null,

@@ -14,6 +14,7 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import proxyAddr from 'proxy-addr';
+import { parseDatabaseUrl, parseRedisUrl, parseSentinels } from './connection-urls.js';
 
 /** pino's levels, most to least severe, and `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +86,31 @@ class TrustProxyConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/**
+ * Validates a variable with the parser that reads it later, so that what passes here is read the same
+ * way; the message is the parser's, which never quotes the value.
+ */
+@ValidatorConstraint({ name: 'parsedBy' })
+class ParsedByConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return typeof value === 'string' && this.problem(value, args) === null;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return (typeof args.value === 'string' && this.problem(args.value, args)) || `${args.property} must be a string`;
+  }
+
+  private problem(value: string, args: ValidationArguments): string | null {
+    const [parse] = args.constraints as [(value: string) => unknown];
+    try {
+      parse(value);
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+}
+
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value);
 
 /**
@@ -103,13 +129,56 @@ export class EnvDto {
   @Max(65535)
   PORT?: number;
 
+  /** With `sslmode` (`disable`, `require`, `verify-ca`, `verify-full`) for TLS. */
   @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Validate(ParsedByConstraint, [parseDatabaseUrl])
   DATABASE_URL?: string;
 
+  /** A PEM file of the CA (or CAs) Postgres's certificate is checked against. */
   @IsOptional()
-  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  @IsString()
+  DATABASE_CA_FILE?: string;
+
+  /** Connections one process keeps open to Postgres. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  DATABASE_POOL_SIZE?: number;
+
+  /** The longest one statement may run before Postgres cancels it (migrations excepted). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS?: number;
+
+  /** `rediss://` for TLS; a password and a database number (`/2`) in the URL. */
+  @IsOptional()
+  @Validate(ParsedByConstraint, [parseRedisUrl])
   REDIS_URL?: string;
+
+  /** A PEM file of the CA (or CAs) Redis's certificate is checked against (`rediss://`). */
+  @IsOptional()
+  @IsString()
+  REDIS_CA_FILE?: string;
+
+  /** Redis Sentinels, `host:port,host:port`: the master is asked of them, and followed when it fails over. */
+  @IsOptional()
+  @Validate(ParsedByConstraint, [parseSentinels])
+  REDIS_SENTINELS?: string;
+
+  /** The master's name the Sentinels know it by. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,128}$/, { message: 'REDIS_SENTINEL_NAME may hold letters, digits, ., _ and - (128 at most)' })
+  REDIS_SENTINEL_NAME?: string;
+
+  /** The Sentinels' own password (`requirepass` in sentinel.conf), when they have one. */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
 
   @IsOptional()
   @IsString()
@@ -242,7 +311,14 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   NODE_ENV: true,
   PORT: true,
   DATABASE_URL: true,
+  DATABASE_CA_FILE: true,
+  DATABASE_POOL_SIZE: true,
+  DATABASE_STATEMENT_TIMEOUT_MS: true,
   REDIS_URL: true,
+  REDIS_CA_FILE: true,
+  REDIS_SENTINELS: true,
+  REDIS_SENTINEL_NAME: true,
+  REDIS_SENTINEL_PASSWORD: true,
   MAGIC_HOUR_WEBHOOK_SECRET: true,
   WEBHOOK_TOLERANCE_SECONDS: true,
   API_KEYS: true,

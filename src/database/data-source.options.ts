@@ -9,21 +9,20 @@ import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handl
 import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
 import { JobProjection1764310000000 } from './migrations/1764310000000-job-projection.js';
 
-/** Connections one process keeps open to Postgres. */
-export const DATABASE_POOL_SIZE = 20;
-/** How long a request waits for a connection before intake answers 503 instead of hanging. */
-export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
-/** The longest any one statement may run; keeps a stuck database from holding requests past Magic Hour's 10 s. */
-export const DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+import { postgresConnection, type DatabaseTarget } from './postgres-connection.js';
 
 /**
  * The one description of the database, used by the application, the TypeORM CLI (`ormconfig.ts`)
- * and the tests. The schema comes only from migrations; `synchronize` stays off.
+ * and the tests; the connection itself (TLS, pool, timeouts) is `postgresConnection`'s. The schema
+ * comes only from migrations; `synchronize` stays off. TLS is in `ssl`, so that a caller replacing
+ * `extra` (the pool) keeps it.
  */
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+export function dataSourceOptions(database: DatabaseTarget): DataSourceOptions {
+  const { connectionString, ssl, ...pool } = postgresConnection(database);
   return {
     type: 'postgres',
-    url: databaseUrl,
+    url: connectionString,
+    ssl,
     entities: [WebhookEventEntity, JobEntity],
     migrations: [
       InitialSchema1764230000000,
@@ -43,11 +42,6 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     // Failed queries are logged by the code that sees them, with context; TypeORM's own log would repeat
     // them with every parameter, payloads included.
     logging: ['warn', 'migration'],
-    extra: {
-      max: DATABASE_POOL_SIZE,
-      connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
-      statement_timeout: DATABASE_STATEMENT_TIMEOUT_MS,
-      idle_in_transaction_session_timeout: DATABASE_STATEMENT_TIMEOUT_MS * 2,
-    },
+    extra: pool,
   };
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from './data-source.options.js';
+import { databaseSettings, postgresConnection, type DatabaseTarget } from './postgres-connection.js';
 
 /** Arbitrary but fixed: serialises migrations when several processes start at once. */
 const MIGRATION_LOCK_ID = 7_351_902_114;
@@ -25,13 +26,18 @@ function databaseName(databaseUrl: string): string {
   return name;
 }
 
-/** Creates the database named in `databaseUrl` when it does not exist yet. */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const name = databaseName(databaseUrl);
-  const adminUrl = new URL(databaseUrl);
-  adminUrl.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: adminUrl.toString() });
+/** A client of the server's `postgres` database, over the same TLS as the service's own connections. */
+async function maintenanceClient(target: DatabaseTarget): Promise<pg.Client> {
+  // No statement timeout: creating or dropping a database may wait for a checkpoint.
+  const client = new pg.Client({ ...postgresConnection(target, { database: 'postgres' }), statement_timeout: undefined });
   await client.connect();
+  return client;
+}
+
+/** Creates the database named in the database URL when it does not exist yet. */
+export async function ensureDatabase(target: DatabaseTarget): Promise<void> {
+  const name = databaseName(databaseSettings(target).databaseUrl);
+  const client = await maintenanceClient(target);
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {
@@ -45,14 +51,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Drops the database named in `databaseUrl`; for tests and benchmarks that made their own. */
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const adminUrl = new URL(databaseUrl);
-  adminUrl.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: adminUrl.toString() });
-  await client.connect();
+/** Drops the database named in the database URL; for tests and benchmarks that made their own. */
+export async function dropDatabase(target: DatabaseTarget): Promise<void> {
+  const client = await maintenanceClient(target);
   try {
-    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName(databaseUrl))} WITH (FORCE)`);
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName(databaseSettings(target).databaseUrl))} WITH (FORCE)`);
   } finally {
     await client.end();
   }
@@ -82,9 +85,10 @@ async function takeMigrationLock(runner: QueryRunner): Promise<void> {
  * Makes the database ready: creates it if missing, then applies pending migrations while holding an
  * advisory lock, so that several processes starting together migrate once.
  */
-export async function prepareDatabase(databaseUrl: string): Promise<void> {
-  await ensureDatabase(databaseUrl);
-  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl), extra: { max: 2 } });
+export async function prepareDatabase(target: DatabaseTarget): Promise<void> {
+  await ensureDatabase(target);
+  // Without the statement timeout: a migration may build an index on a large table.
+  const dataSource = new DataSource({ ...dataSourceOptions(target), extra: { max: 2 } });
   await dataSource.initialize();
   const runner = dataSource.createQueryRunner();
   try {

@@ -3,7 +3,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HANDLER_QUEUE, KEEP_COMPLETED_JOBS, KEEP_FAILED_JOBS, type HandlerJobData } from './queue.constants.js';
-import { jobCountsOf, waitingJobsOf, WebhookEventQueue, type QueueJobCounts } from './webhook-event.queue.js';
+import { confirmReplicated, jobCountsOf, waitingJobsOf, WebhookEventQueue, type QueueJobCounts } from './webhook-event.queue.js';
 
 /**
  * The producer side of the handler queue: one queue job per event whose handlers are to run, retried
@@ -38,7 +38,7 @@ export class HandlerRunQueue implements BeforeApplicationShutdown {
    * Queues the events' handlers. A first hand-over's job id is derived from the event; a later one
    * (relay, replay) gets a fresh id, since Redis may still keep the first job. Runs are claimed in
    * Postgres before they run, so two jobs for one event never run a handler twice at once.
-   * Returns whether Redis took them.
+   * Returns whether Redis took them (behind Sentinels: and a replica holds them).
    */
   async enqueue(eventIds: readonly string[], options: { fresh?: boolean } = {}): Promise<boolean> {
     if (eventIds.length === 0) return true;
@@ -58,6 +58,7 @@ export class HandlerRunQueue implements BeforeApplicationShutdown {
           })),
         ),
       );
+      if (this.events.waitForReplica) await confirmReplicated(this.queue);
       return true;
     } catch (error) {
       this.logger.warn(`Could not queue handlers of ${eventIds.length} event(s); the relay will retry: ${(error as Error).message}`);

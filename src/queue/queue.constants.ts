@@ -31,6 +31,11 @@ export interface HandlerJobData {
 
 /** The longest a hand-over to Redis may take (intake answers without waiting); the relay enqueues what did not make it. */
 export const ENQUEUE_TIMEOUT_MS = 1000;
+/**
+ * With Sentinels, how long a hand-over waits for a replica to hold it too (Redis's `WAIT`); past it the
+ * hand-over counts as failed and the relay makes it again.
+ */
+export const REPLICA_ACK_TIMEOUT_MS = 500;
 /** Cap on the delay between attempts to reconnect to Redis. */
 export const REDIS_MAX_RECONNECT_DELAY_MS = 2000;
 

@@ -1,13 +1,15 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { createHash } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import {
   ENQUEUE_TIMEOUT_MS,
   KEEP_COMPLETED_JOBS,
   KEEP_FAILED_JOBS,
   PROCESS_ATTEMPTS,
   PROCESS_BACKOFF_MS,
+  REPLICA_ACK_TIMEOUT_MS,
   WEBHOOK_QUEUE,
   QUEUE_BATCH_MAX,
   type QueuedEvent,
@@ -21,6 +23,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits until a replica holds every write `queue`'s connection made so far (Redis's `WAIT`, on that
+ * connection); throws when none does within `REPLICA_ACK_TIMEOUT_MS`. Behind Sentinels a failover
+ * promotes a replica, and what only the old master had is gone with it: a master that was already
+ * replaced, or a write not yet copied. Such a hand-over must not count as made, so the relay makes it again.
+ */
+export async function confirmReplicated(queue: Queue): Promise<void> {
+  const replicas = await queue.client.wait(1, REPLICA_ACK_TIMEOUT_MS);
+  if (replicas < 1) throw new Error(`no replica confirmed the hand-over within ${REPLICA_ACK_TIMEOUT_MS} ms`);
 }
 
 /** How many of a queue's jobs are in each state that matters to an operator. */
@@ -57,7 +70,15 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
   private lastErrorLog = 0;
   private readonly readyListeners: Array<() => void> = [];
 
-  constructor(@InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue<WebhookJobData>) {}
+  /** Behind Sentinels: a hand-over counts once a replica holds it (see `confirmReplicated`). */
+  readonly waitForReplica: boolean;
+
+  constructor(
+    @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue<WebhookJobData>,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.waitForReplica = config.redisSentinels.length > 0;
+  }
 
   onModuleInit(): void {
     // An 'error' event with no listener would crash the process; Redis being away is expected.
@@ -137,7 +158,7 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
    * Hands stored events to the worker as one queue job per batch of up to `QUEUE_BATCH_MAX`. The job
    * id is derived from the event ids (the event id itself for a single event), so handing over the
    * same batch twice queues it once while the first is still in Redis; Postgres decides the rest.
-   * Returns whether Redis took them all.
+   * Returns whether Redis took them all (behind Sentinels: and a replica holds them).
    */
   async enqueue(events: readonly QueuedEvent[], options: { fresh?: boolean } = {}): Promise<boolean> {
     if (events.length === 0) return true;
@@ -163,6 +184,7 @@ export class WebhookEventQueue implements OnModuleInit, OnModuleDestroy, BeforeA
       // MULTI, whose ioredis transaction object is by far the largest allocation of an intake request.
       const added = jobs.length === 1 ? this.queue.add(jobs[0].data, jobs[0].opts) : this.queue.addBulk(jobs);
       await withTimeout<unknown>(added, ENQUEUE_TIMEOUT_MS, 'Enqueue');
+      if (this.waitForReplica) await confirmReplicated(this.queue);
       return true;
     } catch (error) {
       this.logger.warn(`Could not enqueue ${events.length} event(s); the relay will retry: ${(error as Error).message}`);

@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
+import { redisConnection } from '../common/redis-connection.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
 import { QueueBoard } from './queue-board.js';
@@ -15,9 +16,10 @@ import { HANDLER_QUEUE, JOB_LOCK_MS, REDIS_MAX_RECONNECT_DELAY_MS, STALLED_CHECK
     BullModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        url: config.redisUrl,
         prefix: config.queuePrefix,
+        // Not Bull's `url`: its parser knows neither rediss:// nor Sentinels.
         redis: {
+          ...redisConnection(config),
           connectTimeout: 2000,
           retryStrategy: (times: number) => Math.min(times * 200, REDIS_MAX_RECONNECT_DELAY_MS),
         },

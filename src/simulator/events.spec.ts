@@ -25,6 +25,17 @@ describe('randomProject and projectEventBody', () => {
     }
   });
 
+  it("puts the outputs on Magic Hour's hosts, or under the outputs URL when one is given", () => {
+    for (const media of MEDIA) {
+      const own = randomProject(media, seededRandom(7), createdAt, 'cabc');
+      for (const url of own.outputs) expect(url).toMatch(/^https:\/\/(videos|images|audio)\.magichour\.ai\/cabc\/output/);
+      const local = randomProject(media, seededRandom(7), createdAt, 'cabc', 'http://127.0.0.1:8080/files');
+      expect(local.outputs.map((url) => url.replace('http://127.0.0.1:8080/files', 'https://host'))).toEqual(
+        own.outputs.map((url) => url.replace(/^https:\/\/[^/]+/, 'https://host')),
+      );
+    }
+  });
+
   it('gives downloads and credits only to completed events, and the error only to errored ones', () => {
     const random = seededRandom(99);
     for (const media of MEDIA) {

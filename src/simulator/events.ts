@@ -115,9 +115,13 @@ const VIDEO_SIZES: ReadonlyArray<[number, number]> = [
 /**
  * A plausible project of `media` created at `createdAt`: a project type of that media, a name (or none,
  * as for most API-created projects), its outputs and media fields, and the error it would fail with.
+ * Its outputs are on Magic Hour's hosts, or under `outputsUrl` (`<outputsUrl>/<id>/<file>`) when given.
  */
-export function randomProject(media: Media, random: Random, createdAt: Date, id: string = projectId()): Project {
+export function randomProject(media: Media, random: Random, createdAt: Date, id: string = projectId(), outputsUrl?: string): Project {
   const catalogue = CATALOGUE[media];
+  // Magic Hour's own hosts, or, with `outputsUrl`, a server of the user's (to try the download handler).
+  const output = (host: string, file: string) =>
+    outputsUrl === undefined ? `https://${host}/${id}/${file}` : `${outputsUrl}/${id}/${file}`;
   const type = pick(random, catalogue.types);
   const base = {
     id,
@@ -134,7 +138,7 @@ export function randomProject(media: Media, random: Random, createdAt: Date, id:
     return {
       ...base,
       creditsCharged: seconds * fps,
-      outputs: [`https://videos.magichour.ai/${id}/output.mp4`],
+      outputs: [output('videos.magichour.ai', 'output.mp4')],
       extra: { width, height, fps, start_seconds: 0, end_seconds: seconds },
     };
   }
@@ -143,14 +147,14 @@ export function randomProject(media: Media, random: Random, createdAt: Date, id:
     return {
       ...base,
       creditsCharged: 5 * count,
-      outputs: Array.from({ length: count }, (_, n) => `https://images.magichour.ai/${id}/output-${n + 1}.png`),
+      outputs: Array.from({ length: count }, (_, n) => output('images.magichour.ai', `output-${n + 1}.png`)),
       extra: { image_count: count },
     };
   }
   return {
     ...base,
     creditsCharged: between(random, 10, 200),
-    outputs: [`https://audio.magichour.ai/${id}/output.mp3`],
+    outputs: [output('audio.magichour.ai', 'output.mp3')],
     extra: {},
   };
 }

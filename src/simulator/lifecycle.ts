@@ -37,14 +37,21 @@ export interface JobPlan {
  * Plans `count` job lifecycles spread evenly over the three media. Each job is `started` then
  * `completed` (or `errored`, at `failureRate`), with the started event dropped, the order reversed or
  * an event doubled at the given rates. Pure but for the project ids: the same `random` gives the same plan.
+ * `outputsUrl` serves the outputs instead of Magic Hour's hosts (see `randomProject`).
  */
-export function planLifecycles(count: number, rates: LifecycleRates, random: Random, now: Date = new Date()): JobPlan[] {
+export function planLifecycles(
+  count: number,
+  rates: LifecycleRates,
+  random: Random,
+  now: Date = new Date(),
+  outputsUrl?: string,
+): JobPlan[] {
   return Array.from({ length: count }, (_, index) => {
     const media: Media = MEDIA[index % MEDIA.length];
     const createdAt = new Date(now.getTime() - between(random, 5, 60) * 1000);
     const startedAt = new Date(createdAt.getTime() + between(random, 1, 5) * 1000);
     const finishedAt = new Date(startedAt.getTime() + between(random, 5, 120) * 1000);
-    const project = randomProject(media, random, createdAt);
+    const project = randomProject(media, random, createdAt, undefined, outputsUrl);
     const errored = chance(random, rates.failureRate);
     const skippedStarted = chance(random, rates.skipStarted);
     const outOfOrder = !skippedStarted && chance(random, rates.outOfOrder);

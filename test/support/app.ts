@@ -6,6 +6,7 @@ import { createApp } from '../../src/app.setup.js';
 import { buildConfig, type AppConfig } from '../../src/config/app.config.js';
 import { validateEnv } from '../../src/config/env.validation.js';
 import { dropDatabase } from '../../src/database/database.bootstrap.js';
+import { postgresConnection } from '../../src/database/postgres-connection.js';
 import { removeKeysUnder } from './redis-keys.js';
 
 /** The local Postgres and Redis the tests use (the machine's own, on their default ports). */
@@ -54,7 +55,9 @@ export async function startApp(
 ): Promise<TestApp> {
   const app = await createApp(config, options);
   await app.listen(0, '127.0.0.1');
-  const db = new DataSource({ type: 'postgres', url: config.databaseUrl, extra: { max: 2 } });
+  // Connected as the app is (TLS included), with a pool of its own.
+  const { connectionString, ssl } = postgresConnection(config);
+  const db = new DataSource({ type: 'postgres', url: connectionString, ssl, extra: { max: 2 } });
   await db.initialize();
   return {
     app,
@@ -65,7 +68,7 @@ export async function startApp(
       await db.destroy();
       if (options.keepDatabase) return;
       try {
-        await dropDatabase(config.databaseUrl);
+        await dropDatabase(config);
       } finally {
         // Leave nothing of this run in the shared Redis, including what the app queued while it closed.
         // Not when that Redis is gone (a test stopped it): then there is nothing to clean.

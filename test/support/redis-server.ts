@@ -13,6 +13,16 @@ export function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** How a test's `redis-server` is set up beyond its port. */
+export interface RedisServerOptions {
+  /** Only TLS on the port (no plain one), with this certificate; clients are not asked for one. */
+  tls?: { cert: string; key: string; ca: string };
+  /** `requirepass` (and `masterauth`, for a replica of a master with the same password). */
+  password?: string;
+  /** Starts as a replica of the Redis on this port of 127.0.0.1. */
+  replicaOf?: number;
+}
+
 /**
  * A `redis-server` of a test's own on `port`, with no persistence: stopping it loses all its data, as
  * a crashed Redis without a disk would. The machine's own Redis is never touched.
@@ -20,18 +30,41 @@ export function portOpen(port: number): Promise<boolean> {
 export class RedisServer {
   private child: ChildProcess | undefined;
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions = {},
+  ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const auth = this.options.password === undefined ? '' : `:${encodeURIComponent(this.options.password)}@`;
+    return this.options.tls ? `rediss://${auth}localhost:${this.port}` : `redis://${auth}127.0.0.1:${this.port}`;
+  }
+
+  /** `redis-cli`'s arguments to reach it. */
+  get cliArgs(): string[] {
+    const { tls, password } = this.options;
+    return [
+      '-p',
+      String(this.port),
+      ...(tls ? ['--tls', '--cacert', tls.ca] : []),
+      ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
+    ];
   }
 
   /** Starts it (empty) and waits until it accepts connections. */
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null) return;
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const { tls, password, replicaOf } = this.options;
+    const args = [
+      ...(tls
+        ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key]
+        : ['--port', String(this.port)]),
+      ...(tls ? ['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no', '--tls-replication', 'yes'] : []),
+      ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
+      ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
+      ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ];
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
     await eventually(() => portOpen(this.port), 10000, 50);
   }
 

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { dropDatabase, prepareDatabase } from '../../../src/database/database.bootstrap.js';
 import { HANDLER_QUEUE, WEBHOOK_QUEUE } from '../../../src/queue/queue.constants.js';
 import { freePort, POSTGRES_URL, TEST_API_KEY, TEST_SECRET, uniqueName } from '../../support/app.js';
+import { RedisSentinelGroup } from '../../support/redis-sentinel.js';
 import { RedisServer } from '../../support/redis-server.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { EventStream, type StreamEvent, type StreamOptions } from './event-stream.js';
@@ -33,7 +34,21 @@ const APPLICATION_AUDIT = `
   END $$;
   CREATE TRIGGER fault_record_application AFTER UPDATE ON webhook_events FOR EACH ROW
     WHEN (NEW.status = 'processed' AND (NEW.processed_at IS DISTINCT FROM OLD.processed_at OR NEW.attempts <> OLD.attempts))
-    EXECUTE FUNCTION fault_record_application();`;
+    EXECUTE FUNCTION fault_record_application();
+
+  -- Every start of a handler run: the claim is the one update that sets a run 'running'.
+  CREATE TABLE fault_handler_starts (
+    event_id   uuid NOT NULL,
+    handler    text NOT NULL,
+    started_by text NOT NULL DEFAULT current_setting('application_name')
+  );
+  CREATE FUNCTION fault_record_handler_start() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO fault_handler_starts (event_id, handler) VALUES (NEW.event_id, NEW.handler);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER fault_record_handler_start AFTER UPDATE ON event_handler_runs FOR EACH ROW
+    WHEN (NEW.status = 'running') EXECUTE FUNCTION fault_record_handler_start();`;
 
 /** What Postgres holds at the end of a scenario, next to what the stream sent. */
 export interface ScenarioCounts {
@@ -78,28 +93,44 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**
  * One scenario's world: a database of its own (migrated, with the application audit), reached by the
- * service only through a TCP proxy the test can cut; a `redis-server` of its own on a free port; a
- * queue prefix of its own; and the service processes it started. The machine's Postgres and Redis,
- * which other tests share, are never disturbed. `close()` kills every process and removes it all.
+ * service only through a TCP proxy the test can cut; a `redis-server` of its own on a free port (or,
+ * with `sentinel`, a master, a replica and a Sentinel); a queue prefix of its own; and the service
+ * processes it started. The machine's Postgres and Redis, which other tests share, are never
+ * disturbed. `close()` kills every process and removes it all.
  */
 export class FaultBench {
   readonly services: ServiceProcess[] = [];
   private readonly streams: EventStream[] = [];
   readonly queuePrefix = uniqueName('mhq_fault');
 
+  private sentinelGroup: RedisSentinelGroup | undefined;
+
   private constructor(
     readonly directUrl: string,
     readonly proxy: TcpProxy,
-    readonly redis: RedisServer,
+    private readonly redisServer: RedisServer | undefined,
     /** Direct to Postgres (not through the proxy), for assertions. */
     readonly db: pg.Pool,
   ) {}
 
-  static async create(): Promise<FaultBench> {
+  /** The scenario's `redis-server` (not with `sentinel`). */
+  get redis(): RedisServer {
+    if (!this.redisServer) throw new Error('this bench runs Redis under a Sentinel: use bench.sentinel');
+    return this.redisServer;
+  }
+
+  /** The master, replica and Sentinel (only with `sentinel`). */
+  get sentinel(): RedisSentinelGroup {
+    if (!this.sentinelGroup) throw new Error('this bench runs one redis-server: use bench.redis');
+    return this.sentinelGroup;
+  }
+
+  /** `sentinel`: Redis as a master, a replica and a Sentinel, which the services find the master through. */
+  static async create(options: { sentinel?: boolean } = {}): Promise<FaultBench> {
     const name = uniqueName('mh_fault');
     const directUrl = `${POSTGRES_URL}/${name}`;
     const proxy = new TcpProxy(await freePort(), POSTGRES_PORT);
-    const redis = new RedisServer(await freePort());
+    const redis = options.sentinel ? undefined : new RedisServer(await freePort());
     const db = new pg.Pool({ connectionString: directUrl, max: 2 });
     // pool.end() does not wait for its clients' sockets to close, so dropping the database right after
     // can terminate one of them; the pool then emits 'error', which with no listener would fail the test.
@@ -109,7 +140,8 @@ export class FaultBench {
       await prepareDatabase(directUrl);
       await db.query(APPLICATION_AUDIT);
       await proxy.start();
-      await redis.start();
+      await redis?.start();
+      if (options.sentinel) bench.sentinelGroup = await RedisSentinelGroup.start();
     } catch (error) {
       await bench.close();
       throw error;
@@ -139,7 +171,7 @@ export class FaultBench {
         NO_COLOR: '1',
         APP_ROLE: role,
         DATABASE_URL: this.serviceDatabaseUrl(name),
-        REDIS_URL: this.redis.url,
+        ...(this.sentinelGroup ? this.sentinelGroup.env : { REDIS_URL: this.redis.url }),
         QUEUE_PREFIX: this.queuePrefix,
         MAGIC_HOUR_WEBHOOK_SECRET: TEST_SECRET,
         API_KEYS: TEST_API_KEY,
@@ -167,11 +199,12 @@ export class FaultBench {
     return rows[0];
   }
 
-  /** Bull's counts for the event queue (or the handler queue), read from the suite's redis-server. */
+  /** Bull's counts for the event queue (or the handler queue), read from the suite's redis-server (the master). */
   async queueCounts(queue: string = WEBHOOK_QUEUE): Promise<QueueCounts> {
     const key = `${this.queuePrefix}:${queue}`;
     const script = `LLEN ${key}:wait\nLLEN ${key}:active\nZCARD ${key}:delayed\nZCARD ${key}:failed\n`;
-    const run = promisify(execFile)('redis-cli', ['-p', String(this.redis.port)], { timeout: 5000 });
+    const port = this.sentinelGroup ? await this.sentinelGroup.masterPort() : this.redis.port;
+    const run = promisify(execFile)('redis-cli', ['-p', String(port)], { timeout: 5000 });
     run.child.stdin!.end(script);
     const { stdout: output } = await run;
     const [wait, active, delayed, failed] = output.trim().split('\n').map(Number);
@@ -199,6 +232,15 @@ export class FaultBench {
       }
       await sleep(250);
     }
+  }
+
+  /** Committed applications of events (the audit trigger's rows), and the most of one event. */
+  async applications(): Promise<{ applied: number; maxAppliedPerEvent: number }> {
+    const { rows } = await this.db.query<{ applied: number; max: number }>(
+      `SELECT coalesce(sum(n), 0)::int AS applied, coalesce(max(n), 0)::int AS max
+         FROM (SELECT count(*) AS n FROM fault_applications GROUP BY event_id) AS per_event`,
+    );
+    return { applied: rows[0].applied, maxAppliedPerEvent: rows[0].max };
   }
 
   /** The end state in Postgres next to what the stream (and the extra deliveries) saw. */
@@ -253,6 +295,15 @@ export class FaultBench {
     return counts;
   }
 
+  /** Handler runs started (claims), and the most starts of one run (event and handler). */
+  async handlerStarts(): Promise<{ starts: number; maxPerRun: number }> {
+    const { rows } = await this.db.query<{ starts: number; max: number }>(
+      `SELECT coalesce(sum(n), 0)::int AS starts, coalesce(max(n), 0)::int AS max
+         FROM (SELECT count(*) AS n FROM fault_handler_starts GROUP BY event_id, handler) AS per_run`,
+    );
+    return { starts: rows[0].starts, maxPerRun: rows[0].max };
+  }
+
   /** How many events each service process applied, by its name. */
   async appliedBy(): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ name: string; n: number }>(
@@ -272,7 +323,7 @@ export class FaultBench {
       () => Promise.all(this.streams.map((stream) => stream.stop())),
       () => Promise.all(this.services.map((service) => service.stop())),
       () => this.proxy.cut(),
-      () => this.redis.stop(),
+      async () => (this.sentinelGroup ?? this.redisServer)?.stop(),
       () => this.db.end(),
       () => dropDatabase(this.directUrl),
     ];
