@@ -15,6 +15,22 @@ export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
 /** The longest any one statement may run; keeps a stuck database from holding requests past Magic Hour's 10 s. */
 export const DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
+/** The entities the service maps; a host app's data source must know them (`MagicHourWebhooksModule`). */
+export const MAGIC_HOUR_ENTITIES = [WebhookEventEntity, JobEntity];
+
+/** The schema's migrations, oldest first; a host app may run them itself (`migrationsRun: false`). */
+export const MAGIC_HOUR_MIGRATIONS = [
+  InitialSchema1764230000000,
+  HandlerRuns1764240000000,
+  StaleEventsAndConflicts1764250000000,
+  RelayIndex1764260000000,
+  HandlerRelayIndex1764270000000,
+  AdminSessions1764280000000,
+];
+
+/** The table that records which of `MAGIC_HOUR_MIGRATIONS` ran; its own, apart from a host app's. */
+export const MIGRATIONS_TABLE_NAME = 'typeorm_migrations';
+
 /**
  * The one description of the database, used by the application, the TypeORM CLI (`ormconfig.ts`)
  * and the tests. The schema comes only from migrations; `synchronize` stays off.
@@ -23,16 +39,9 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [WebhookEventEntity, JobEntity],
-    migrations: [
-      InitialSchema1764230000000,
-      HandlerRuns1764240000000,
-      StaleEventsAndConflicts1764250000000,
-      RelayIndex1764260000000,
-      HandlerRelayIndex1764270000000,
-      AdminSessions1764280000000,
-    ],
-    migrationsTableName: 'typeorm_migrations',
+    entities: MAGIC_HOUR_ENTITIES,
+    migrations: MAGIC_HOUR_MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE_NAME,
     // Each migration in a transaction of its own unless it says otherwise: an index built
     // concurrently cannot be built in one. The TypeORM CLI and `prepareDatabase` both go by this.
     migrationsTransactionMode: 'each',
