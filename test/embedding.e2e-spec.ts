@@ -106,11 +106,11 @@ describe(MagicHourWebhooksModule.name, () => {
       const db = new DataSource({ type: 'postgres', url: databaseUrl, extra: { max: 1 } });
       await db.initialize();
       try {
-        const [{ count }] = (await db.query('SELECT count(*)::int AS count FROM typeorm_migrations')) as Array<{ count: number }>;
+        const [{ count }] = await db.query<Array<{ count: number }>>('SELECT count(*)::int AS count FROM typeorm_migrations');
         expect(count).toBeGreaterThan(0);
-        const tables = (await db.query(
+        const tables = await db.query<Array<Record<string, string | null>>>(
           `SELECT to_regclass('public.webhook_events') AS events, to_regclass('public.jobs') AS jobs`,
-        )) as Array<Record<string, string | null>>;
+        );
         expect(tables[0]).toEqual({ events: 'webhook_events', jobs: 'jobs' });
       } finally {
         await db.destroy();
