@@ -6,7 +6,7 @@ FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ormconfig.ts ./
+COPY tsconfig.json tsconfig.build.json tsconfig.types.json ormconfig.ts ./
 COPY src ./src
 RUN npm run build
 

@@ -3,22 +3,20 @@ import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { AdminModule } from './admin/admin.module.js';
-import { ApiThrottlerModule } from './common/api-throttler.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
-import { runsApi, runsWorker, type AppConfig } from './config/app.config.js';
-import { AppConfigModule } from './config/config.module.js';
+import { runsApi, type AppConfig } from './config/app.config.js';
 import { dataSourceOptions } from './database/data-source.options.js';
-import { EventsModule } from './events/events.module.js';
-import { HandlersModule } from './handlers/handlers.module.js';
 import { HealthModule } from './health/health.module.js';
-import { JobsApiModule } from './jobs/jobs-api.module.js';
 import { LoggingModule } from './logging/logging.module.js';
-import { MetricsModule } from './metrics/metrics.module.js';
+import { MagicHourWebhooksModule } from './magic-hour-webhooks.module.js';
+import { MetricsApiModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
-import { ProcessingModule } from './processing/processing.module.js';
-import { WebhookModule } from './webhook/webhook.module.js';
 
-/** The whole service, shaped by the configuration's role (`api`, `worker` or `all`). */
+/**
+ * The standalone service: `MagicHourWebhooksModule` on a database and a logger of its own, shaped by the
+ * configuration's role (`api`, `worker` or `all`), with what only the service has: request logging,
+ * `/health`, `/metrics` and the console.
+ */
 @Module({})
 export class AppModule {
   /**
@@ -26,19 +24,15 @@ export class AppModule {
    * @param extraHandlers handler providers beyond those listed in `HandlersModule`
    */
   static forRoot(config: AppConfig, root: Logger, extraHandlers: Provider[] = []): DynamicModule {
-    const api = runsApi(config);
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(config),
         LoggingModule.forRoot(root, { ownRequestLine: [{ path: WEBHOOK_ROUTE, method: RequestMethod.POST }] }),
-        MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 5, retryDelay: 2000 }),
-        HandlersModule.register(config, extraHandlers),
-        // Intake first, so that its route is near the front of Express's router for every delivery.
-        ...(api ? [WebhookModule] : []),
-        ...(runsWorker(config) ? [ProcessingModule] : []),
-        ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
+        // The database was created and migrated before the app was built (`createApp`).
+        MagicHourWebhooksModule.forService(config, { logger: root, handlers: extraHandlers, migrationsRun: false }),
+        MetricsApiModule,
+        ...(runsApi(config) ? [AdminModule] : []),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

@@ -7,6 +7,7 @@ import { useAdminViews } from './admin/admin-views.js';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
 import { limitHttpServer } from './common/http-server.limits.js';
+import { VALIDATION_OPTIONS } from './common/rest-api.decorator.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
 import { serveDocs } from './docs/openapi.js';
@@ -65,7 +66,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   }
   answerClientErrorsWithJson(app.getHttpServer());
   limitHttpServer(app.getHttpServer(), config);
-  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false }));
+  app.useGlobalPipes(new ValidationPipe(VALIDATION_OPTIONS));
   return app;
 }
 

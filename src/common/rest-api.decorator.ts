@@ -1,4 +1,4 @@
-import { applyDecorators, UseGuards } from '@nestjs/common';
+import { applyDecorators, UseFilters, UseGuards, UsePipes, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -10,12 +10,21 @@ import {
 import { API_KEY_AUTH } from './openapi.constants.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiThrottlerGuard, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED } from './api-throttler.guard.js';
-import { ErrorBody } from './http-error.filter.js';
+import { ErrorBody, HttpErrorFilter } from './http-error.filter.js';
+
+/** How request DTOs are validated: the standalone app's global pipe, and the REST controllers' own. */
+export const VALIDATION_OPTIONS: ValidationPipeOptions = {
+  transform: true,
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  stopAtFirstError: false,
+};
 
 /**
  * Marks a controller as part of the REST API behind the API key: the rate limit (first, so that failed
  * attempts at a key count too), the key check, and the answers both give, in the OpenAPI document
- * under `tag`.
+ * under `tag`. Its own validation pipe and error filter make it answer the same inside a host app
+ * that has neither.
  */
 export function RestApi(tag: string): ClassDecorator {
   return applyDecorators(
@@ -26,5 +35,7 @@ export function RestApi(tag: string): ClassDecorator {
     ApiTooManyRequestsResponse(RATE_LIMITED),
     ApiServiceUnavailableResponse(RATE_LIMIT_UNAVAILABLE),
     UseGuards(ApiThrottlerGuard, ApiKeyGuard),
+    UsePipes(new ValidationPipe(VALIDATION_OPTIONS)),
+    UseFilters(HttpErrorFilter),
   );
 }

@@ -163,6 +163,14 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
   return buildConfig(validateEnv(raw));
 }
 
+/**
+ * The configuration of an empty environment: every field at its default. The one source of defaults
+ * for `MagicHourWebhooksModule`'s options, so a field added to `buildConfig` gets its default there too.
+ */
+export function defaultConfig(): AppConfig {
+  return buildConfig(validateEnv({}));
+}
+
 /** Whether this process takes the HTTP role. */
 export const runsApi = (config: AppConfig): boolean => config.role !== 'worker';
 /** Whether this process takes the worker role. */

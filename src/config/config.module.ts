@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, type FactoryProvider, Global, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './app.config.js';
 
 /** Provides the validated `AppConfig` under `APP_CONFIG` to every module. */
@@ -9,6 +9,20 @@ export class AppConfigModule {
     return {
       module: AppConfigModule,
       providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+
+  /** The `AppConfig` made by `useFactory` at start, from what `inject` names (provided by `imports`). */
+  static forRootAsync(options: {
+    imports?: ModuleMetadata['imports'];
+    inject?: FactoryProvider['inject'];
+    useFactory: (...args: never[]) => AppConfig | Promise<AppConfig>;
+  }): DynamicModule {
+    return {
+      module: AppConfigModule,
+      imports: options.imports ?? [],
+      providers: [{ provide: APP_CONFIG, inject: options.inject ?? [], useFactory: options.useFactory }],
       exports: [APP_CONFIG],
     };
   }

@@ -11,6 +11,23 @@ import { JobProjection1764310000000 } from './migrations/1764310000000-job-proje
 
 import { postgresConnection, type DatabaseTarget } from './postgres-connection.js';
 
+/** The entities the service maps; a host app's data source must know them (`MagicHourWebhooksModule`). */
+export const MAGIC_HOUR_ENTITIES = [WebhookEventEntity, JobEntity];
+
+/** The schema's migrations, oldest first; a host app may run them itself (`migrationsRun: false`). */
+export const MAGIC_HOUR_MIGRATIONS = [
+  InitialSchema1764230000000,
+  HandlerRuns1764240000000,
+  StaleEventsAndConflicts1764250000000,
+  RelayIndex1764260000000,
+  HandlerRelayIndex1764270000000,
+  AdminSessions1764280000000,
+  JobProjection1764310000000,
+];
+
+/** The table that records which of `MAGIC_HOUR_MIGRATIONS` ran; its own, apart from a host app's. */
+export const MIGRATIONS_TABLE_NAME = 'typeorm_migrations';
+
 /**
  * The one description of the database, used by the application, the TypeORM CLI (`ormconfig.ts`)
  * and the tests; the connection itself (TLS, pool, timeouts) is `postgresConnection`'s. The schema
@@ -23,17 +40,9 @@ export function dataSourceOptions(database: DatabaseTarget): DataSourceOptions {
     type: 'postgres',
     url: connectionString,
     ssl,
-    entities: [WebhookEventEntity, JobEntity],
-    migrations: [
-      InitialSchema1764230000000,
-      HandlerRuns1764240000000,
-      StaleEventsAndConflicts1764250000000,
-      RelayIndex1764260000000,
-      HandlerRelayIndex1764270000000,
-      AdminSessions1764280000000,
-      JobProjection1764310000000,
-    ],
-    migrationsTableName: 'typeorm_migrations',
+    entities: MAGIC_HOUR_ENTITIES,
+    migrations: MAGIC_HOUR_MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE_NAME,
     // Each migration in a transaction of its own unless it says otherwise: an index built
     // concurrently cannot be built in one. The TypeORM CLI and `prepareDatabase` both go by this.
     migrationsTransactionMode: 'each',

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
-import { dataSourceOptions } from './data-source.options.js';
+import { DataSource, type DataSourceOptions, type QueryRunner } from 'typeorm';
+import { dataSourceOptions, MAGIC_HOUR_MIGRATIONS, MIGRATIONS_TABLE_NAME } from './data-source.options.js';
 import { databaseSettings, postgresConnection, type DatabaseTarget } from './postgres-connection.js';
 
 /** Arbitrary but fixed: serialises migrations when several processes start at once. */
@@ -81,14 +81,9 @@ async function takeMigrationLock(runner: QueryRunner): Promise<void> {
   }
 }
 
-/**
- * Makes the database ready: creates it if missing, then applies pending migrations while holding an
- * advisory lock, so that several processes starting together migrate once.
- */
-export async function prepareDatabase(target: DatabaseTarget): Promise<void> {
-  await ensureDatabase(target);
-  // Without the statement timeout: a migration may build an index on a large table.
-  const dataSource = new DataSource({ ...dataSourceOptions(target), extra: { max: 2 } });
+/** Applies the pending migrations of `options` while holding the advisory lock, so several processes migrate once. */
+async function migrate(options: DataSourceOptions): Promise<void> {
+  const dataSource = new DataSource(options);
   await dataSource.initialize();
   const runner = dataSource.createQueryRunner();
   try {
@@ -105,4 +100,37 @@ export async function prepareDatabase(target: DatabaseTarget): Promise<void> {
     await runner.release();
     await dataSource.destroy();
   }
+}
+
+/**
+ * Makes the database ready: creates it if missing, then applies pending migrations while holding an
+ * advisory lock, so that several processes starting together migrate once.
+ */
+export async function prepareDatabase(target: DatabaseTarget): Promise<void> {
+  await ensureDatabase(target);
+  // Without the statement timeout: a migration may build an index on a large table.
+  await migrate({ ...dataSourceOptions(target), extra: { max: 2 } });
+}
+
+/**
+ * Applies this service's pending migrations to the database of a host app's data source, on a short-lived
+ * connection of its own (the host's connection settings, this service's migrations and migrations table).
+ * @throws Error when the data source is not Postgres
+ */
+export async function migrateHostDatabase(host: DataSource): Promise<void> {
+  if (host.options.type !== 'postgres') {
+    throw new Error(`MagicHourWebhooksModule needs a Postgres data source; the host's is ${host.options.type}`);
+  }
+  await migrate({
+    ...host.options,
+    entities: [],
+    subscribers: [],
+    migrations: MAGIC_HOUR_MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE_NAME,
+    migrationsTransactionMode: 'each',
+    migrationsRun: false,
+    synchronize: false,
+    poolSize: undefined,
+    extra: { ...(host.options.extra as object | undefined), max: 2 },
+  });
 }

@@ -75,7 +75,7 @@ export class MagicHourHandlerRegistry implements OnModuleInit {
       if (!found.has(declared) && !this.disabled.includes(declared)) {
         throw new Error(
           `${declared.name} declares @OnMagicHourEvent handlers but is not a provider of any module: ` +
-            `add it to the providers of HandlersModule (src/handlers/handlers.module.ts)`,
+            `add it to the providers of a module (in this service, of HandlersModule in src/handlers/handlers.module.ts)`,
         );
       }
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { updateReturning } from '../database/update-returning.js';
 
@@ -43,7 +43,7 @@ const toRun = (row: RunRow): HandlerRun => ({
 /** `event_handler_runs`: one row per event and handler, unique, so a retry never runs a handler twice. */
 @Injectable()
 export class HandlerRunRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectMagicHourDataSource() private readonly dataSource: DataSource) {}
 
   /** Creates pending runs, inside the transaction that applied the events; existing ones stay. */
   async createPending(manager: EntityManager, runs: ReadonlyArray<{ eventId: string; handler: string }>): Promise<void> {

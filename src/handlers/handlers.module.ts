@@ -1,6 +1,5 @@
 import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import type { AppConfig } from '../config/app.config.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
 import { DownloadOutputsHandler } from './download-outputs.handler.js';
@@ -18,12 +17,13 @@ const HANDLERS: Provider[] = [];
 @Module({})
 export class HandlersModule {
   /**
+   * @param downloadDir `AppConfig.downloadDir`: where the shipped download handler stores outputs, or `null` (off)
    * @param extraHandlers more handler providers (tests, or an application that embeds this service)
    */
-  static register(config: AppConfig, extraHandlers: Provider[] = []): DynamicModule {
+  static register(downloadDir: string | null, extraHandlers: Provider[] = []): DynamicModule {
     // The download handler stores files only where DOWNLOAD_DIR says; without it, it is off.
-    const builtIn: Provider[] = config.downloadDir ? [DownloadOutputsHandler] : [];
-    const disabled = config.downloadDir ? [] : [DownloadOutputsHandler];
+    const builtIn: Provider[] = downloadDir ? [DownloadOutputsHandler] : [];
+    const disabled = downloadDir ? [] : [DownloadOutputsHandler];
     return {
       module: HandlersModule,
       global: true,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 import { creditsFromColumn, JobEntity } from '../database/entities/job.entity.js';
@@ -60,7 +60,7 @@ const toState = (row: JobRow): JobState => ({
 /** The `jobs` table: creating, locking and writing jobs for the worker, and reading them with their event history. */
 @Injectable()
 export class JobRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectMagicHourDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * Creates the jobs not stored yet (status `rendering`, to be overwritten by the caller) and locks

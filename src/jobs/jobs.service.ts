@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
 import type { DataSource } from 'typeorm';
 import { JobNotFoundError } from '../common/domain.errors.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
@@ -17,7 +17,7 @@ export class JobsService {
     private readonly jobs: JobRepository,
     private readonly files: StoredFileRepository,
     private readonly events: WebhookEventRepository,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectMagicHourDataSource() private readonly dataSource: DataSource,
   ) {}
 
   /** @throws JobNotFoundError */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** One output the download handler stored on disk (`stored_files`). */
@@ -46,7 +46,7 @@ const toStoredFile = (row: StoredFileRow): StoredFile => ({
  */
 @Injectable()
 export class StoredFileRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectMagicHourDataSource() private readonly dataSource: DataSource) {}
 
   /** The stored file for this job and URL, or `null` if it was never stored. */
   async find(jobId: string, url: string): Promise<StoredFile | null> {

@@ -1,8 +1,8 @@
-import { type DynamicModule, Global, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { httpLoggerOptions } from './log-options.js';
-import { PinoLogger, ROOT_LOGGER } from './pino-logger.js';
+import { ROOT_LOGGER } from './pino-logger.js';
 import { RequestIdMiddleware } from './request-id.middleware.js';
 
 const EVERY_ROUTE = { path: '{*path}', method: RequestMethod.ALL };
@@ -14,14 +14,13 @@ type Route = { path: string; method: RequestMethod };
 const OWN_REQUEST_LINE = Symbol('OWN_REQUEST_LINE');
 
 /**
- * Logging for the whole app: the root pino logger (`ROOT_LOGGER`, `PinoLogger`), a request id on every
- * request, and pino-http's line per request, which carries the id. Routes given as `ownRequestLine`
+ * The standalone service's request logging: a request id on every request, and pino-http's line per
+ * request, which carries the id (`LogSinkModule` provides the loggers the services inject). Routes given as `ownRequestLine`
  * (the webhook, whose one line per delivery with its event key and outcome comes from
  * `WebhookDeliveryLogMiddleware`) skip pino-http, whose child logger serialises the whole request on
  * every request. Request ids are not bound to other lines through AsyncLocalStorage: in an API process
  * that would make every promise pay for async hooks; an error's line names its request id itself.
  */
-@Global()
 @Module({})
 export class LoggingModule implements NestModule {
   constructor(
@@ -35,10 +34,8 @@ export class LoggingModule implements NestModule {
       providers: [
         { provide: ROOT_LOGGER, useValue: root },
         { provide: OWN_REQUEST_LINE, useValue: options.ownRequestLine ?? [] },
-        PinoLogger,
         RequestIdMiddleware,
       ],
-      exports: [ROOT_LOGGER, PinoLogger],
     };
   }
 

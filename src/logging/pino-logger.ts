@@ -2,11 +2,22 @@ import { Inject, Injectable, type LoggerService, Scope } from '@nestjs/common';
 import type { Level, Logger } from 'pino';
 import { currentLogBindings, runWithLogBindings, type LogBindings } from './log-context.js';
 
-/** Injection token of the process's root pino logger. */
+/** Injection token of the process's root logger: pino in the service, `nestLogSink` in a host app. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
+/** What `PinoLogger` writes through: the part of a pino `Logger` it uses. */
+export interface LogSink {
+  isLevelEnabled(level: Level): boolean;
+  trace(fields: object, message?: string): void;
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  fatal(fields: object, message?: string): void;
+}
+
 /** Writes one line through `root` with the context and the bindings in force. */
-function write(root: Logger, level: Level, context: string | undefined, fields: object | undefined, message: string | undefined): void {
+function write(root: LogSink, level: Level, context: string | undefined, fields: object | undefined, message: string | undefined): void {
   const bound = currentLogBindings();
   const line = context === undefined ? { ...bound, ...fields } : { ...bound, context, ...fields };
   root[level](line, message);
@@ -20,7 +31,7 @@ function write(root: Logger, level: Level, context: string | undefined, fields: 
 export class PinoLogger {
   private context?: string;
 
-  constructor(@Inject(ROOT_LOGGER) readonly logger: Logger) {}
+  constructor(@Inject(ROOT_LOGGER) readonly logger: LogSink) {}
 
   /** Names the component every line of this instance comes from (`context` field). */
   setContext(context: string): void {

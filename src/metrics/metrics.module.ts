@@ -5,12 +5,18 @@ import { MetricsTokenGuard } from './metrics-token.guard.js';
 import { MetricsService } from './metrics.service.js';
 import { QueueMetrics } from './queue-metrics.js';
 
-/** Prometheus metrics: `MetricsService` for the code that records them, `GET /metrics` to read them. */
+/** Prometheus metrics: `MetricsService` for the code that records them (`MetricsApiModule` serves them). */
 @Global()
 @Module({
   imports: [WebhookQueueModule],
-  controllers: [MetricsController],
-  providers: [MetricsService, QueueMetrics, MetricsTokenGuard],
+  providers: [MetricsService, QueueMetrics],
   exports: [MetricsService],
 })
 export class MetricsModule {}
+
+/** `GET /metrics`, where Prometheus reads `MetricsService`'s registry; the standalone service's. */
+@Module({
+  controllers: [MetricsController],
+  providers: [MetricsTokenGuard],
+})
+export class MetricsApiModule {}

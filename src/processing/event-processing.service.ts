@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
 import { PinoLogger } from '../logging/pino-logger.js';
 import type { DataSource } from 'typeorm';
 import { asError } from '../common/domain.errors.js';
@@ -105,7 +105,7 @@ export class EventProcessingService {
     video: VideoEventService,
     image: ImageEventService,
     audio: AudioEventService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectMagicHourDataSource() private readonly dataSource: DataSource,
     private readonly events: WebhookEventRepository,
     private readonly jobs: JobRepository,
     private readonly handlerRuns: HandlerRunRepository,

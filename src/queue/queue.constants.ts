@@ -3,6 +3,9 @@ import type { Media } from '../magic-hour/magic-hour-event.types.js';
 /** The route Magic Hour posts to (`POST /webhook`), without its leading slash as Nest routes take it. */
 export const WEBHOOK_ROUTE = 'webhook';
 
+/** The `@nestjs/bull` configuration key of this service's Redis connection and queue settings. */
+export const BULL_CONFIG_KEY = 'magic-hour-webhooks';
+
 /** The Bull queue that carries stored events to the worker. */
 export const WEBHOOK_QUEUE = 'magic-hour-events';
 

@@ -5,7 +5,14 @@ import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { HandlerRunQueue } from './handler-run.queue.js';
 import { QueueBoard } from './queue-board.js';
 import { WebhookEventQueue } from './webhook-event.queue.js';
-import { HANDLER_QUEUE, JOB_LOCK_MS, REDIS_MAX_RECONNECT_DELAY_MS, STALLED_CHECK_INTERVAL_MS, WEBHOOK_QUEUE } from './queue.constants.js';
+import {
+  BULL_CONFIG_KEY,
+  HANDLER_QUEUE,
+  JOB_LOCK_MS,
+  REDIS_MAX_RECONNECT_DELAY_MS,
+  STALLED_CHECK_INTERVAL_MS,
+  WEBHOOK_QUEUE,
+} from './queue.constants.js';
 
 /**
  * The Bull connection, the queues' producers and Bull Board over them. `@nestjs/bull` stays inside
@@ -13,7 +20,8 @@ import { HANDLER_QUEUE, JOB_LOCK_MS, REDIS_MAX_RECONNECT_DELAY_MS, STALLED_CHECK
  */
 @Module({
   imports: [
-    BullModule.forRootAsync({
+    // Under a key of its own, so a host app's `BullModule.forRoot` (its default configuration) is left alone.
+    BullModule.forRootAsync(BULL_CONFIG_KEY, {
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         prefix: config.queuePrefix,
@@ -26,7 +34,7 @@ import { HANDLER_QUEUE, JOB_LOCK_MS, REDIS_MAX_RECONNECT_DELAY_MS, STALLED_CHECK
         settings: { lockDuration: JOB_LOCK_MS, stalledInterval: STALLED_CHECK_INTERVAL_MS },
       }),
     }),
-    BullModule.registerQueue({ name: WEBHOOK_QUEUE }, { name: HANDLER_QUEUE }),
+    BullModule.registerQueue({ name: WEBHOOK_QUEUE, configKey: BULL_CONFIG_KEY }, { name: HANDLER_QUEUE, configKey: BULL_CONFIG_KEY }),
   ],
   providers: [WebhookEventQueue, HandlerRunQueue, QueueBoard],
   exports: [WebhookEventQueue, HandlerRunQueue, QueueBoard],

@@ -1,6 +1,15 @@
-import { BadRequestException, Inject, Injectable, type NestMiddleware, UnsupportedMediaTypeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  type NestMiddleware,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { bodyState, RAW_BODY_ADVICE } from './raw-body.check.js';
 import { refuseUnsignableHeaders } from './signature.guard.js';
 
 /**
@@ -48,6 +57,13 @@ export class WebhookBodyMiddleware implements NestMiddleware {
     if (!acceptsContentType(contentTypes?.[0])) {
       throw new UnsupportedMediaTypeException('Unsupported content type: send application/json');
     }
-    this.parse(request, response, next);
+    // A host app that parsed the body already (Nest's parser with `rawBody: true`) kept its bytes.
+    const state = bodyState(request);
+    if (state === 'unread') return this.parse(request, response, next);
+    if (state === 'parsed') throw new InternalServerErrorException(`The raw body is not available: ${RAW_BODY_ADVICE}`);
+    const raw = (request as Request & { rawBody: Buffer }).rawBody;
+    if (raw.length > this.config.webhookBodyLimitBytes) throw new PayloadTooLargeException('request entity too large');
+    request.body = raw;
+    next();
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { updateReturning } from '../database/update-returning.js';
@@ -182,7 +182,7 @@ export interface JobEventRecord {
  */
 @Injectable()
 export class WebhookEventRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectMagicHourDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * Stores events whose key is not stored yet, in one statement; `rows` must have distinct keys. The

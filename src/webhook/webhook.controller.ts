@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { HttpErrorFilter } from '../common/http-error.filter.js';
 import { SignatureGuard } from './signature.guard.js';
 import { Delivery, Signed, type DeliveryTrace } from './webhook-delivery.js';
 import type { ParsedEvent } from './webhook-event.parser.js';
@@ -10,9 +11,11 @@ import { ApiWebhookOperation } from './webhook.openapi.js';
 /**
  * `POST /webhook`, where Magic Hour delivers its events. The raw body (`WebhookBodyMiddleware`) is
  * checked by `SignatureGuard`, classified against the DTOs by `WebhookEventPipe`, then stored by intake;
- * the answer is 200 only once Postgres has the event.
+ * the answer is 200 only once Postgres has the event. Its error filter gives the same answers inside a
+ * host app.
  */
 @Controller(WEBHOOK_ROUTE)
+@UseFilters(HttpErrorFilter)
 export class WebhookController {
   constructor(private readonly intake: WebhookIntakeService) {}
 
