@@ -4,7 +4,17 @@ import type { LogSink } from './logging/pino-logger.js';
 
 /** `AppConfig` fields that belong to the app that runs the module (its server, database and log output), not to the module. */
 type HostOwnedField =
-  'production' | 'port' | 'databaseUrl' | 'trustProxy' | 'requestTimeoutMs' | 'maxConnections' | 'shutdownTimeoutMs' | 'logFormat';
+  | 'production'
+  | 'port'
+  | 'databaseUrl'
+  | 'databaseCa'
+  | 'databasePoolSize'
+  | 'databaseStatementTimeoutMs'
+  | 'trustProxy'
+  | 'requestTimeoutMs'
+  | 'maxConnections'
+  | 'shutdownTimeoutMs'
+  | 'logFormat';
 
 /** Options that decide which controllers and providers the module brings, so they are known when it is imported. */
 export interface MagicHourWebhooksStructure {
