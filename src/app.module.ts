@@ -16,6 +16,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 import { ProcessingModule } from './processing/processing.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
 /** The whole service, shaped by the configuration's role (`api`, `worker` or `all`). */
@@ -37,7 +38,7 @@ export class AppModule {
         HandlersModule.register(config, extraHandlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule] : []),
-        ...(runsWorker(config) ? [ProcessingModule] : []),
+        ...(runsWorker(config) ? [ProcessingModule, RetentionModule] : []),
         ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],

@@ -7,6 +7,7 @@ import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000
 import { RelayIndex1764260000000 } from './migrations/1764260000000-relay-index.js';
 import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handler-relay-index.js';
 import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
+import { RetentionIndex1764320000000 } from './migrations/1764320000000-retention-index.js';
 
 /** Connections one process keeps open to Postgres. */
 export const DATABASE_POOL_SIZE = 20;
@@ -31,6 +32,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       RelayIndex1764260000000,
       HandlerRelayIndex1764270000000,
       AdminSessions1764280000000,
+      RetentionIndex1764320000000,
     ],
     migrationsTableName: 'typeorm_migrations',
     // Each migration in a transaction of its own unless it says otherwise: an index built
