@@ -50,7 +50,7 @@ async function seedJob(t: TestApp, id: string, status: string, ageDays: number):
 }
 
 const keys = async (t: TestApp, table = 'webhook_events', column = 'event_key'): Promise<string[]> =>
-  ((await t.db.query(`SELECT ${column} AS k FROM ${table} ORDER BY 1`)) as Array<{ k: string }>).map((row) => row.k);
+  (await t.db.query<Array<{ k: string }>>(`SELECT ${column} AS k FROM ${table} ORDER BY 1`)).map((row) => row.k);
 
 const childCount = async (t: TestApp, table: string, key: string): Promise<number> =>
   (

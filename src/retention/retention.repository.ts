@@ -39,9 +39,8 @@ export class RetentionRepository {
     const runner: QueryRunner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RETENTION_LOCK_ID])) as Array<{
-        locked: boolean;
-      }>;
+      const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RETENTION_LOCK_ID])) as Array<{ locked: boolean }>;
+      const [{ locked }] = rows;
       if (!locked) {
         await runner.release();
         return null;
@@ -67,7 +66,7 @@ export class RetentionRepository {
    * still to run (a run pending, running or failed but retrying) is kept until they finish.
    */
   async deleteEvents(status: EventStatus, days: number, limit: number): Promise<DeletedEvents> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await this.dataSource.query<DeletedEvents[]>(
       `WITH doomed AS (
          SELECT e.id FROM webhook_events e
           WHERE e.status = $1
@@ -89,13 +88,13 @@ export class RetentionRepository {
               (SELECT count(*) FROM runs)::int AS "handlerRuns",
               (SELECT count(*) FROM conflicts)::int AS conflicts`,
       [status, days, limit],
-    )) as DeletedEvents[];
+    );
     return row;
   }
 
   /** Deletes up to `limit` jobs of `status` created and last changed over `days` days ago; how many. */
   async deleteJobs(status: string, days: number, limit: number): Promise<number> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await this.dataSource.query<Array<{ n: number }>>(
       `WITH doomed AS (
          SELECT id FROM jobs
           WHERE status = $1
@@ -107,26 +106,26 @@ export class RetentionRepository {
        ), deleted AS (DELETE FROM jobs WHERE id IN (SELECT id FROM doomed) RETURNING 1)
        SELECT count(*)::int AS n FROM deleted`,
       [status, days, limit],
-    )) as Array<{ n: number }>;
+    );
     return row.n;
   }
 
   /** Up to `limit` stored files recorded over `days` days ago, oldest first. */
   async expiredFiles(days: number, limit: number): Promise<ExpiredFile[]> {
-    return (await this.dataSource.query(
+    return await this.dataSource.query<ExpiredFile[]>(
       `SELECT id, path FROM stored_files WHERE stored_at < now() - make_interval(days => $1) ORDER BY stored_at LIMIT $2`,
       [days, limit],
-    )) as ExpiredFile[];
+    );
   }
 
   /** Forgets these stored files, unless one was stored again since (then its row is newer); how many. */
   async deleteFiles(ids: readonly string[], days: number): Promise<number> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await this.dataSource.query<Array<{ n: number }>>(
       `WITH deleted AS (
          DELETE FROM stored_files WHERE id = ANY($1::uuid[]) AND stored_at < now() - make_interval(days => $2) RETURNING 1
        ) SELECT count(*)::int AS n FROM deleted`,
       [ids, days],
-    )) as Array<{ n: number }>;
+    );
     return row.n;
   }
 
@@ -135,10 +134,10 @@ export class RetentionRepository {
    * status (`webhook_events_status_idx`), so it is cheap at any table size.
    */
   async oldestEvents(statuses: readonly EventStatus[]): Promise<Array<{ status: EventStatus; oldest: Date | null }>> {
-    return (await this.dataSource.query(
+    return await this.dataSource.query<Array<{ status: EventStatus; oldest: Date | null }>>(
       `SELECT s.status, (SELECT min(received_at) FROM webhook_events WHERE status = s.status) AS oldest
          FROM unnest($1::text[]) AS s(status)`,
       [statuses],
-    )) as Array<{ status: EventStatus; oldest: Date | null }>;
+    );
   }
 }
