@@ -134,7 +134,10 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
           );
         }
       }
-      if (this.config.downloadRetentionDays !== null) await this.removeFiles(report, this.config.downloadRetentionDays);
+      // Without DOWNLOAD_DIR there is no directory of this service's to remove files from.
+      const { downloadDir, downloadRetentionDays } = this.config;
+      if (downloadRetentionDays !== null && downloadDir !== null)
+        await this.removeFiles(report, resolve(downloadDir), downloadRetentionDays);
     } finally {
       await lock.release();
     }
@@ -171,35 +174,27 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /**
    * Removes the download handler's files stored over `days` days ago, then their rows. Only files
-   * under `DOWNLOAD_DIR` are removed; a row naming a path outside it (the directory was moved) is
-   * forgotten and its file left alone. A job directory left empty is removed too.
+   * under `root` (`DOWNLOAD_DIR`) are removed; a row naming a path outside it (the directory was moved)
+   * is forgotten and its file left alone. A job directory left empty is removed too.
    */
-  private async removeFiles(report: RetentionReport, days: number): Promise<void> {
-    const root = this.config.downloadDir === null ? null : resolve(this.config.downloadDir);
+  private async removeFiles(report: RetentionReport, root: string, days: number): Promise<void> {
+    let outside = 0;
     await this.inBatches(report, async () => {
       const files = await this.repository.expiredFiles(days, RETENTION_BATCH_SIZE);
       for (const file of files) {
         const path = resolve(file.path);
-        const inside = root !== null && path.startsWith(root + sep);
-        if (!inside) {
-          this.logger.warn(`Stored file ${file.path} is not under DOWNLOAD_DIR; forgetting its row, leaving the file`);
+        if (!path.startsWith(root + sep)) {
+          outside++;
           continue;
         }
         await rm(path, { force: true });
         await rmdir(dirname(path)).catch(() => undefined); // only when empty
       }
-      this.count(
-        report,
-        'stored_files',
-        files.length === 0
-          ? 0
-          : await this.repository.deleteFiles(
-              files.map((f) => f.id),
-              days,
-            ),
-      );
+      const ids = files.map((file) => file.id);
+      this.count(report, 'stored_files', ids.length === 0 ? 0 : await this.repository.deleteFiles(ids, days));
       return files.length;
     });
+    if (outside > 0) this.logger.warn(`Forgot ${outside} stored file(s) outside DOWNLOAD_DIR; the files themselves were left alone`);
   }
 
   private readOldestEvents(): Promise<ReadonlyArray<{ status: EventStatus; oldest: Date | null }>> {
