@@ -5,6 +5,8 @@
  *   npm run bench                 # the full run, about 10 minutes
  *   npm run bench -- --quick      # shorter phases and fewer rounds, for trying changes
  *   npm run bench -- --scale      # also intake by two API processes and a backlog drained by two
+ *   npm run bench -- --retention  # only: intake p99 while retention deletes a million old events (bench/growth.ts)
+ *   npm run bench -- --growth     # only: intake on a 10-million-event table against an empty one (bench/growth.ts)
  *
  * Baselines: a bare node:http server, a do-nothing NestJS controller (`baselines/nest-minimal.ts`) and
  * the conventional NestJS implementation of the same card (`baselines/conventional/`). Targets and
@@ -16,6 +18,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { prepareDatabase } from '../src/database/database.bootstrap.js';
+import { growthPhase, retentionPhase } from './growth.js';
 import { closedLoop, presign, quantile, type OpenLoopResult } from './load.js';
 import { removeKeysUnder } from '../test/support/redis-keys.js';
 import { startNode, stopAll, type Started } from './processes.js';
@@ -24,6 +27,9 @@ const run = promisify(execFile);
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const SCALE = args.has('--scale');
+/** The growth phases, run instead of the default ones when selected (long, and they need gigabytes of disk). */
+const RETENTION = args.has('--retention');
+const GROWTH = args.has('--growth');
 const CONNECTIONS = 64;
 /** Rounds of each target in the capacity and end-to-end phases (odd, so that the median is a round). */
 const ROUNDS = QUICK ? 1 : 3;
@@ -329,6 +335,17 @@ async function main(): Promise<void> {
         `${QUICK ? ' · --quick' : ''}`,
     );
     say(`Load: pre-signed unique events of all nine types; client, service, baselines, Postgres and Redis share the machine.`);
+    if (RETENTION || GROWTH) {
+      const ctx = { quick: QUICK, rounds: ROUNDS, openRounds: OPEN_ROUNDS, say, fmt, newDatabase, databaseUrl, appEnv, service: SERVICE };
+      const phases = { ...ctx, capacity, latency, reportLatency };
+      say();
+      if (RETENTION) await retentionPhase(phases);
+      if (GROWTH) await growthPhase(phases);
+      say(`Run time: ${fmt((performance.now() - began) / 60_000, 1)} min.`);
+      writeFileSync('bench/results-growth.md', `${out.join('\n')}\n`);
+      console.log('\nWritten to bench/results-growth.md');
+      return;
+    }
     say(
       `Conventional: the same card written the way most NestJS code is (\`bench/baselines/conventional/\`): \`rawBody\`, an HMAC guard, ` +
         `\`ValidationPipe\` over nested DTOs, a TypeORM insert guarded by the unique key, \`queue.add\` per request, one \`@Process()\` upserting the job row.`,

@@ -17,6 +17,7 @@ import {
 } from './magic-hour-webhooks.options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProcessingModule } from './processing/processing.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
@@ -83,7 +84,7 @@ export class MagicHourWebhooksModule {
         HandlersModule.register(structure.downloadDir ?? null, structure.handlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule.register(structure.webhookPath ?? WEBHOOK_ROUTE)] : []),
-        ...(role !== 'api' ? [ProcessingModule] : []),
+        ...(role !== 'api' ? [ProcessingModule, RetentionModule] : []),
         ...(api && structure.restApi !== false ? [ApiThrottlerModule, JobsApiModule, EventsModule] : []),
       ],
     };

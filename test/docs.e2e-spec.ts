@@ -58,7 +58,19 @@ describe('OpenAPI document at /docs (real app)', () => {
   it('lists every route: the REST API, health, metrics and POST /webhook', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/events', '/events/replay', '/events/{id}', '/events/{id}/replay', '/health', '/jobs', '/jobs/{id}', '/metrics', '/webhook'].sort(),
+      [
+        '/events',
+        '/events/replay',
+        '/events/{id}',
+        '/events/{id}/replay',
+        '/health',
+        '/health/live',
+        '/health/ready',
+        '/jobs',
+        '/jobs/{id}',
+        '/metrics',
+        '/webhook',
+      ].sort(),
     );
     expect(Object.keys(doc.paths['/jobs'])).toEqual(['get']);
     // The rate limit's answer, with its headers, on the REST API.

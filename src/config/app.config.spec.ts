@@ -58,6 +58,11 @@ describe('buildConfig', () => {
       shutdownTimeoutMs: 10000,
       requestTimeoutMs: 10000,
       maxConnections: 800,
+      eventRetentionDays: 30,
+      unresolvedRetentionDays: 90,
+      jobRetentionDays: null,
+      downloadRetentionDays: null,
+      retentionIntervalSeconds: 3600,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -99,6 +104,11 @@ describe('buildConfig', () => {
       SHUTDOWN_TIMEOUT_MS: '30000',
       REQUEST_TIMEOUT_MS: '5000',
       MAX_CONNECTIONS: '4000',
+      EVENT_RETENTION_DAYS: '14',
+      UNRESOLVED_RETENTION_DAYS: '60',
+      JOB_RETENTION_DAYS: '365',
+      DOWNLOAD_RETENTION_DAYS: '7',
+      RETENTION_INTERVAL_SECONDS: '600',
     });
     expect(config).toEqual({
       production: false,
@@ -134,6 +144,11 @@ describe('buildConfig', () => {
       shutdownTimeoutMs: 30000,
       requestTimeoutMs: 5000,
       maxConnections: 4000,
+      eventRetentionDays: 14,
+      unresolvedRetentionDays: 60,
+      jobRetentionDays: 365,
+      downloadRetentionDays: 7,
+      retentionIntervalSeconds: 600,
     });
   });
 
@@ -156,6 +171,17 @@ describe('buildConfig', () => {
     ['65536', 'PORT must not be greater than 65535'],
   ])('rejects PORT=%s', (port, problem) => {
     expect(refusal({ PORT: port }).message).toContain(problem);
+  });
+
+  it.each([
+    ['EVENT_RETENTION_DAYS', '30d', 'EVENT_RETENTION_DAYS must be a whole number of days'],
+    ['EVENT_RETENTION_DAYS', '0', 'EVENT_RETENTION_DAYS must not be less than 1'],
+    ['UNRESOLVED_RETENTION_DAYS', '1.5', 'UNRESOLVED_RETENTION_DAYS must be a whole number of days'],
+    ['JOB_RETENTION_DAYS', 'keep', 'JOB_RETENTION_DAYS must be a whole number of days (unset keeps jobs)'],
+    ['DOWNLOAD_RETENTION_DAYS', '36501', 'DOWNLOAD_RETENTION_DAYS must not be greater than 36500'],
+    ['RETENTION_INTERVAL_SECONDS', '0', 'RETENTION_INTERVAL_SECONDS must not be less than 1'],
+  ])('rejects %s=%s', (name, value, problem) => {
+    expect(refusal({ [name]: value }).message).toContain(problem);
   });
 
   it('rejects an unknown APP_ROLE', () => {

@@ -73,6 +73,16 @@ export interface AppConfig {
   readonly requestTimeoutMs: number;
   /** Most client connections held at once; past it a new connection is closed as soon as it is accepted. */
   readonly maxConnections: number;
+  /** Days `processed` and `ignored` events are kept, as configured (retention applies its floor). */
+  readonly eventRetentionDays: number;
+  /** Days `failed`, `quarantined` and `stale` events are kept unless replayed, as configured. */
+  readonly unresolvedRetentionDays: number;
+  /** Days a finished job is kept after its last change; `null`: jobs are kept. */
+  readonly jobRetentionDays: number | null;
+  /** Days a file the download handler stored is kept; `null`: files are kept. */
+  readonly downloadRetentionDays: number | null;
+  /** Seconds between a worker's retention passes. */
+  readonly retentionIntervalSeconds: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -142,6 +152,11 @@ export function buildConfig(env: EnvDto): AppConfig {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 10_000,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS ?? 10_000,
     maxConnections: env.MAX_CONNECTIONS ?? DEFAULT_MAX_CONNECTIONS,
+    eventRetentionDays: env.EVENT_RETENTION_DAYS ?? 30,
+    unresolvedRetentionDays: env.UNRESOLVED_RETENTION_DAYS ?? 90,
+    jobRetentionDays: env.JOB_RETENTION_DAYS ?? null,
+    downloadRetentionDays: env.DOWNLOAD_RETENTION_DAYS ?? null,
+    retentionIntervalSeconds: env.RETENTION_INTERVAL_SECONDS ?? 3600,
   };
   if (config.redisSentinels.length > 0 !== (config.redisSentinelName !== null)) {
     throw new InvalidEnvironmentError('REDIS_SENTINELS and REDIS_SENTINEL_NAME go together: set both, or neither');

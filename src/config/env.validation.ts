@@ -288,6 +288,46 @@ export class EnvDto {
   @Min(10)
   @Max(1_000_000)
   MAX_CONNECTIONS?: number;
+
+  /** Days `processed` and `ignored` events are kept (never under the 3-day floor). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'EVENT_RETENTION_DAYS must be a whole number of days' })
+  @Min(1)
+  @Max(36_500)
+  EVENT_RETENTION_DAYS?: number;
+
+  /** Days `failed`, `quarantined` and `stale` events are kept unless replayed (never under the floor). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'UNRESOLVED_RETENTION_DAYS must be a whole number of days' })
+  @Min(1)
+  @Max(36_500)
+  UNRESOLVED_RETENTION_DAYS?: number;
+
+  /** Days a finished job is kept after its last change; unset: jobs are kept. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'JOB_RETENTION_DAYS must be a whole number of days (unset keeps jobs)' })
+  @Min(1)
+  @Max(36_500)
+  JOB_RETENTION_DAYS?: number;
+
+  /** Days a file the download handler stored is kept; unset: files are kept. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'DOWNLOAD_RETENTION_DAYS must be a whole number of days (unset keeps files)' })
+  @Min(1)
+  @Max(36_500)
+  DOWNLOAD_RETENTION_DAYS?: number;
+
+  /** Seconds between retention passes. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'RETENTION_INTERVAL_SECONDS must be a whole number of seconds' })
+  @Min(1)
+  @Max(604_800)
+  RETENTION_INTERVAL_SECONDS?: number;
 }
 
 /** Thrown at boot when the environment is invalid; the message lists every problem. */
@@ -338,6 +378,11 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   SHUTDOWN_TIMEOUT_MS: true,
   REQUEST_TIMEOUT_MS: true,
   MAX_CONNECTIONS: true,
+  EVENT_RETENTION_DAYS: true,
+  UNRESOLVED_RETENTION_DAYS: true,
+  JOB_RETENTION_DAYS: true,
+  DOWNLOAD_RETENTION_DAYS: true,
+  RETENTION_INTERVAL_SECONDS: true,
 };
 
 /** Every environment variable the service reads (the README's configuration table lists each one). */

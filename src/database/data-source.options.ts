@@ -8,6 +8,7 @@ import { RelayIndex1764260000000 } from './migrations/1764260000000-relay-index.
 import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handler-relay-index.js';
 import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
 import { JobProjection1764310000000 } from './migrations/1764310000000-job-projection.js';
+import { RetentionIndex1764320000000 } from './migrations/1764320000000-retention-index.js';
 
 import { postgresConnection, type DatabaseTarget } from './postgres-connection.js';
 
@@ -23,6 +24,7 @@ export const MAGIC_HOUR_MIGRATIONS = [
   HandlerRelayIndex1764270000000,
   AdminSessions1764280000000,
   JobProjection1764310000000,
+  RetentionIndex1764320000000,
 ];
 
 /** The table that records which of `MAGIC_HOUR_MIGRATIONS` ran; its own, apart from a host app's. */

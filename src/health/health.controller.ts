@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckService,
@@ -9,7 +9,8 @@ import {
 } from '@nestjs/terminus';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
-import { DependencyHealth, HealthResponse } from './health.response.js';
+import { DependencyHealth, HealthResponse, ProbeResponse } from './health.response.js';
+import { ReadinessService } from './readiness.service.js';
 
 /** How long each dependency may take to answer the health check. */
 const HEALTH_TIMEOUT_MS = 1500;
@@ -28,7 +29,27 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly queue: WebhookEventQueue,
+    private readonly readiness: ReadinessService,
   ) {}
+
+  /** Liveness: the process answers. Nothing else is checked, so an outage elsewhere never restarts it. */
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers; no auth' })
+  @ApiOkResponse({ type: ProbeResponse })
+  live(): ProbeResponse {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: Postgres answers, the migrations are applied and the process is not stopping. */
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: Postgres up, migrations applied, not shutting down; no auth' })
+  @ApiOkResponse({ type: ProbeResponse })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Not ready: the message says why' })
+  async ready(): Promise<ProbeResponse> {
+    const reason = await this.readiness.notReadyReason(HEALTH_TIMEOUT_MS);
+    if (reason !== null) throw new ServiceUnavailableException(`Not ready: ${reason}`);
+    return { status: 'ok' };
+  }
 
   @Get()
   @ApiOperation({ summary: 'Postgres and Redis, each up or down; no auth' })

@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
 import { HealthController } from './health.controller.js';
+import { ReadinessService } from './readiness.service.js';
 
-/** `GET /health`, in every role. */
+/** `GET /health`, `/health/live` and `/health/ready`, in every role. */
 @Module({
   imports: [TerminusModule, WebhookQueueModule],
   controllers: [HealthController],
+  providers: [ReadinessService],
 })
 export class HealthModule {}

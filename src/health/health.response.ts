@@ -32,3 +32,9 @@ export class HealthResponse {
   @ApiProperty({ ...DEPENDENCIES, description: 'Every dependency' })
   details!: Record<string, DependencyHealth>;
 }
+
+/** `GET /health/live` and `GET /health/ready` when the answer is yes. */
+export class ProbeResponse {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
+}

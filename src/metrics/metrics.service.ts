@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { EVENT_TYPES, MEDIA, isKnownEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EVENT_TYPES, MEDIA, isKnownEventType, type EventStatus, type Media } from '../magic-hour/magic-hour-event.types.js';
 
 /**
  * What became of one delivery to `POST /webhook`: the `outcome` of its metric and its log line.
@@ -26,6 +26,11 @@ export function typeLabel(type: string | undefined): string {
   return isKnownEventType(type) ? type : OTHER_TYPE;
 }
 
+/** The tables retention deletes from: the `table` label of its counter. */
+export const RETENTION_TABLES = ['webhook_events', 'event_handler_runs', 'webhook_event_conflicts', 'jobs', 'stored_files'] as const;
+/** A table retention deletes from. */
+export type RetentionTable = (typeof RETENTION_TABLES)[number];
+
 const INTAKE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 // From arrival to applied: milliseconds normally, minutes while a backlog drains or a batch is retried.
 const PROCESSING_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
@@ -50,6 +55,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly handlerFailures: Counter<'handler'>;
   private readonly handlerDeadLetters: Counter<'handler'>;
   private readonly conflicts: Child;
+  private readonly retentionDeleted = {} as Record<RetentionTable, Child>;
 
   constructor() {
     const registers = [this.registry];
@@ -121,6 +127,17 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['handler'] as const,
       registers,
     });
+
+    const deleted = new Counter({
+      name: 'magic_hour_retention_deleted_rows_total',
+      help: 'Rows retention deleted, by table (events past EVENT_RETENTION_DAYS or UNRESOLVED_RETENTION_DAYS with their handler runs and conflicts, jobs, stored files)',
+      labelNames: ['table'] as const,
+      registers,
+    });
+    for (const table of RETENTION_TABLES) {
+      this.retentionDeleted[table] = deleted.labels({ table });
+      this.retentionDeleted[table].inc(0);
+    }
   }
 
   /** Counts one delivery to `POST /webhook` and how long it took. */
@@ -150,6 +167,35 @@ export class MetricsService implements OnModuleDestroy {
   recordHandlerFailure(handler: string, dead: boolean): void {
     this.handlerFailures.labels({ handler }).inc();
     if (dead) this.handlerDeadLetters.labels({ handler }).inc();
+  }
+
+  /** Rows retention deleted from `table`. */
+  recordRetentionDeleted(table: RetentionTable, rows: number): void {
+    if (rows > 0) this.retentionDeleted[table].inc(rows);
+  }
+
+  /**
+   * Adds the gauge of the oldest stored event's age by status, read through `read` at each scrape (a
+   * worker registers it: the value is the database's, the same from every process that reports it).
+   * A read that fails leaves the gauge as it was.
+   */
+  watchOldestEvents(read: () => Promise<ReadonlyArray<{ status: EventStatus; oldest: Date | null }>>): void {
+    if (this.registry.getSingleMetric('magic_hour_oldest_event_age_seconds')) return;
+    new Gauge({
+      name: 'magic_hour_oldest_event_age_seconds',
+      help: 'Age of the oldest stored event, by status (0 when there is none): what retention leaves, read from Postgres at each scrape',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        try {
+          for (const { status, oldest } of await read()) {
+            this.labels({ status }).set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+          }
+        } catch {
+          // Postgres is down or slow: /health says so; the scrape itself must still answer.
+        }
+      },
+    });
   }
 
   /** The metrics in Prometheus's text format. */

@@ -261,11 +261,16 @@ export class WebhookEventRepository {
    * still waiting (a processed event needs no mark, and no write). Rows a worker has locked are being
    * processed and skipped; the rest are locked in id order, the order the worker locks in, so the two
    * cannot deadlock.
+   *
+   * The status is tested as an expression no index matches, so the batch is always found by primary
+   * key. Compared plainly, the planner could read it through the index of waiting events instead, and
+   * on a large table whose last analyze saw almost none waiting it does: every intake batch then read
+   * every waiting event, which grows with a backlog (docs/performance.md, growth).
    */
   async markEnqueued(eventIds: readonly string[]): Promise<void> {
     await this.dataSource.query(
       `UPDATE webhook_events SET enqueued_at = now()
-        WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND status = 'received'
+        WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND (status || '') = 'received'
                       ORDER BY id FOR UPDATE SKIP LOCKED)`,
       [eventIds],
     );

@@ -1,0 +1,27 @@
+import type { EventStatus } from '../magic-hour/magic-hour-event.types.js';
+
+/**
+ * No event is deleted sooner than this after it arrived, whatever is configured: Magic Hour retries a
+ * delivery for 24 hours, and only the stored event's key makes such a retry a duplicate. Finished jobs
+ * are held to it too, so that a late retry cannot bring a deleted job back.
+ */
+export const RETENTION_FLOOR_DAYS = 3;
+
+/** Events whose work is done: deleted after `EVENT_RETENTION_DAYS`. */
+export const SETTLED_EVENT_STATUSES: readonly EventStatus[] = ['processed', 'ignored'];
+/** Events waiting for an operator: deleted after `UNRESOLVED_RETENTION_DAYS` unless replayed first. */
+export const UNRESOLVED_EVENT_STATUSES: readonly EventStatus[] = ['failed', 'quarantined', 'stale'];
+/** Job statuses after which no event changes a job's status: such a job may go after `JOB_RETENTION_DAYS`. */
+export const FINISHED_JOB_STATUSES = ['complete', 'error'] as const;
+
+/**
+ * Rows one statement deletes. Small, so that each delete holds its row locks and writes its WAL for a
+ * moment only, and intake's inserts, which never touch old rows, do not wait behind it.
+ */
+export const RETENTION_BATCH_SIZE = 1000;
+/** Pause after each batch, so that a long pass leaves Postgres and the disk to intake most of the time. */
+export const RETENTION_BATCH_PAUSE_MS = 50;
+/** The first pass after a start comes this soon (or after one interval, if that is shorter), not at boot. */
+export const RETENTION_FIRST_PASS_DELAY_MS = 30_000;
+/** Arbitrary but fixed: the advisory lock that lets one worker at a time run a pass. */
+export const RETENTION_LOCK_ID = 7_351_902_115;

@@ -1,0 +1,207 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { EVENT_STATUSES, type EventStatus } from '../magic-hour/magic-hour-event.types.js';
+import { MetricsService, type RetentionTable } from '../metrics/metrics.service.js';
+import {
+  FINISHED_JOB_STATUSES,
+  RETENTION_BATCH_PAUSE_MS,
+  RETENTION_BATCH_SIZE,
+  RETENTION_FIRST_PASS_DELAY_MS,
+  RETENTION_FLOOR_DAYS,
+  SETTLED_EVENT_STATUSES,
+  UNRESOLVED_EVENT_STATUSES,
+} from './retention.constants.js';
+import { RetentionRepository } from './retention.repository.js';
+
+/** What one pass did: whether it ran (another process may hold the lock), rows deleted per table, batch sizes. */
+export interface RetentionReport {
+  ran: boolean;
+  deleted: Record<RetentionTable, number>;
+  /** Delete statements run, and the most rows any one of them deleted from its main table. */
+  batches: number;
+  largestBatch: number;
+}
+
+/** How long the oldest-event read of a scrape may take before the gauge keeps its last value. */
+const OLDEST_EVENT_READ_TIMEOUT_MS = 1000;
+
+/** The days actually applied for a configured retention: never under the floor. */
+export const effectiveDays = (configured: number): number => Math.max(configured, RETENTION_FLOOR_DAYS);
+
+/**
+ * Trims what would otherwise grow for ever, in the worker, every `RETENTION_INTERVAL_SECONDS`:
+ * `processed` and `ignored` events after `EVENT_RETENTION_DAYS`, `failed`, `quarantined` and `stale`
+ * ones after `UNRESOLVED_RETENTION_DAYS` (each with its handler runs and conflicting redeliveries),
+ * finished jobs after `JOB_RETENTION_DAYS` and stored files after `DOWNLOAD_RETENTION_DAYS` when those
+ * are set; never anything within `RETENTION_FLOOR_DAYS` of its arrival. One worker at a time (an
+ * advisory lock; the others skip their pass), in small batches with a pause between them.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RetentionService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RetentionReport> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: RetentionRepository,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const floored = (
+      [
+        ['EVENT_RETENTION_DAYS', this.config.eventRetentionDays],
+        ['UNRESOLVED_RETENTION_DAYS', this.config.unresolvedRetentionDays],
+        ['JOB_RETENTION_DAYS', this.config.jobRetentionDays],
+      ] as const
+    ).filter(([, days]) => days !== null && days < RETENTION_FLOOR_DAYS);
+    for (const [name, days] of floored) {
+      this.logger.warn(
+        `${name}=${days} is under the ${RETENTION_FLOOR_DAYS}-day floor (Magic Hour retries for 24 h); keeping ${RETENTION_FLOOR_DAYS} days`,
+      );
+    }
+    this.metrics.watchOldestEvents(() => this.readOldestEvents());
+    const intervalMs = this.config.retentionIntervalSeconds * 1000;
+    this.timer = setTimeout(
+      () => {
+        void this.tick();
+        this.timer = setInterval(() => void this.tick(), intervalMs);
+      },
+      Math.min(intervalMs, RETENTION_FIRST_PASS_DELAY_MS),
+    );
+  }
+
+  /** Ends the pass under way after its current batch, before the database closes. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer); // the first pass's timeout, or the interval after it
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Runs one pass unless one is under way in this process (then resolves with that one's report). */
+  tick(): Promise<RetentionReport> {
+    if (!this.running) {
+      this.running = this.pass()
+        .catch((error: Error) => {
+          this.logger.warn(`Retention pass failed; will try again next interval: ${error.message}`);
+          throw error;
+        })
+        .finally(() => (this.running = undefined));
+      this.running.catch(() => undefined);
+    }
+    return this.running;
+  }
+
+  private async pass(): Promise<RetentionReport> {
+    const report: RetentionReport = {
+      ran: false,
+      deleted: { webhook_events: 0, event_handler_runs: 0, webhook_event_conflicts: 0, jobs: 0, stored_files: 0 },
+      batches: 0,
+      largestBatch: 0,
+    };
+    if (this.stopped) return report;
+    const lock = await this.repository.tryLock();
+    if (lock === null) {
+      this.logger.debug('Another process is running retention; skipping this pass');
+      return report;
+    }
+    const started = Date.now();
+    try {
+      report.ran = true;
+      for (const [statuses, days] of [
+        [SETTLED_EVENT_STATUSES, this.config.eventRetentionDays],
+        [UNRESOLVED_EVENT_STATUSES, this.config.unresolvedRetentionDays],
+      ] as const) {
+        for (const status of statuses) {
+          await this.inBatches(report, async () => {
+            const deleted = await this.repository.deleteEvents(status, effectiveDays(days), RETENTION_BATCH_SIZE);
+            this.count(report, 'event_handler_runs', deleted.handlerRuns);
+            this.count(report, 'webhook_event_conflicts', deleted.conflicts);
+            return this.count(report, 'webhook_events', deleted.events);
+          });
+        }
+      }
+      const jobDays = this.config.jobRetentionDays;
+      if (jobDays !== null) {
+        for (const status of FINISHED_JOB_STATUSES) {
+          await this.inBatches(report, async () =>
+            this.count(report, 'jobs', await this.repository.deleteJobs(status, effectiveDays(jobDays), RETENTION_BATCH_SIZE)),
+          );
+        }
+      }
+      // Without DOWNLOAD_DIR there is no directory of this service's to remove files from.
+      const { downloadDir, downloadRetentionDays } = this.config;
+      if (downloadRetentionDays !== null && downloadDir !== null)
+        await this.removeFiles(report, resolve(downloadDir), downloadRetentionDays);
+    } finally {
+      await lock.release();
+    }
+    const total = Object.values(report.deleted).reduce((sum, n) => sum + n, 0);
+    if (total > 0) {
+      const tables = Object.entries(report.deleted)
+        .filter(([, n]) => n > 0)
+        .map(([table, n]) => `${table} ${n}`)
+        .join(', ');
+      this.logger.log(`Retention deleted ${total} row(s) in ${Date.now() - started} ms: ${tables}`);
+    }
+    return report;
+  }
+
+  /**
+   * Runs `batch` (which deletes up to `RETENTION_BATCH_SIZE` rows and says how many) until one deletes
+   * fewer, pausing between batches; stops early when the process is stopping.
+   */
+  private async inBatches(report: RetentionReport, batch: () => Promise<number>): Promise<void> {
+    while (!this.stopped) {
+      const deleted = await batch();
+      report.batches++;
+      report.largestBatch = Math.max(report.largestBatch, deleted);
+      if (deleted < RETENTION_BATCH_SIZE) return;
+      await sleep(RETENTION_BATCH_PAUSE_MS);
+    }
+  }
+
+  private count(report: RetentionReport, table: RetentionTable, rows: number): number {
+    report.deleted[table] += rows;
+    this.metrics.recordRetentionDeleted(table, rows);
+    return rows;
+  }
+
+  /**
+   * Removes the download handler's files stored over `days` days ago, then their rows. Only files
+   * under `root` (`DOWNLOAD_DIR`) are removed; a row naming a path outside it (the directory was moved)
+   * is forgotten and its file left alone. A job directory left empty is removed too.
+   */
+  private async removeFiles(report: RetentionReport, root: string, days: number): Promise<void> {
+    let outside = 0;
+    await this.inBatches(report, async () => {
+      const files = await this.repository.expiredFiles(days, RETENTION_BATCH_SIZE);
+      for (const file of files) {
+        const path = resolve(file.path);
+        if (!path.startsWith(root + sep)) {
+          outside++;
+          continue;
+        }
+        await rm(path, { force: true });
+        await rmdir(dirname(path)).catch(() => undefined); // only when empty
+      }
+      const ids = files.map((file) => file.id);
+      this.count(report, 'stored_files', ids.length === 0 ? 0 : await this.repository.deleteFiles(ids, days));
+      return files.length;
+    });
+    if (outside > 0) this.logger.warn(`Forgot ${outside} stored file(s) outside DOWNLOAD_DIR; the files themselves were left alone`);
+  }
+
+  private readOldestEvents(): Promise<ReadonlyArray<{ status: EventStatus; oldest: Date | null }>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), OLDEST_EVENT_READ_TIMEOUT_MS);
+    });
+    return Promise.race([this.repository.oldestEvents(EVENT_STATUSES), timeout]).finally(() => clearTimeout(timer));
+  }
+}
