@@ -40,6 +40,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       logger.warn('API_KEYS is not set: the jobs API is open to anyone. Never run like this in production.');
     }
   }
+  if (config.reconcile === null) {
+    logger.log("MAGIC_HOUR_API_KEY is not set: reconciliation with Magic Hour's API is off (jobs change only by webhooks)");
+  }
   await prepareDatabase(config.databaseUrl);
 
   // No global body parsers: each route that takes a body parses it (the webhook as raw bytes, the

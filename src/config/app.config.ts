@@ -56,6 +56,24 @@ export interface AppConfig {
   readonly requestTimeoutMs: number;
   /** Most client connections held at once; past it a new connection is closed as soon as it is accepted. */
   readonly maxConnections: number;
+  /** Reconciliation with Magic Hour's API; `null`: off (no `MAGIC_HOUR_API_KEY`). */
+  readonly reconcile: ReconcileConfig | null;
+}
+
+/** How the worker reconciles jobs with Magic Hour's API. */
+export interface ReconcileConfig {
+  /** Magic Hour's API key (a secret: never logged). */
+  readonly apiKey: string;
+  /** The API's base URL. */
+  readonly apiUrl: string;
+  /** Longest one API call may take; then it counts as a timeout and is tried again later. */
+  readonly apiTimeoutMs: number;
+  /** A job without news this long is checked with the API. */
+  readonly afterSeconds: number;
+  /** API calls a second for the whole deployment. */
+  readonly maxPerSecond: number;
+  /** How often each worker looks for jobs due a check. */
+  readonly intervalMs: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -68,6 +86,8 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
  * Postgres pool, the Redis connections, log and download files.
  */
 export const DEFAULT_MAX_CONNECTIONS = 800;
+/** Magic Hour's API. */
+export const DEFAULT_MAGIC_HOUR_API_URL = 'https://api.magichour.ai';
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -102,6 +122,16 @@ export function buildConfig(env: EnvDto): AppConfig {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 10_000,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS ?? 10_000,
     maxConnections: env.MAX_CONNECTIONS ?? DEFAULT_MAX_CONNECTIONS,
+    reconcile: env.MAGIC_HOUR_API_KEY?.trim()
+      ? {
+          apiKey: env.MAGIC_HOUR_API_KEY.trim(),
+          apiUrl: (env.MAGIC_HOUR_API_URL ?? DEFAULT_MAGIC_HOUR_API_URL).replace(/\/+$/, ''),
+          apiTimeoutMs: env.MAGIC_HOUR_API_TIMEOUT_MS ?? 10_000,
+          afterSeconds: env.RECONCILE_AFTER_SECONDS ?? 900,
+          maxPerSecond: env.RECONCILE_MAX_PER_SECOND ?? 2,
+          intervalMs: env.RECONCILE_INTERVAL_MS ?? 5_000,
+        }
+      : null,
   };
   if (production) {
     const missing = [
