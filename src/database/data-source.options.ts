@@ -7,6 +7,8 @@ import { StaleEventsAndConflicts1764250000000 } from './migrations/1764250000000
 import { RelayIndex1764260000000 } from './migrations/1764260000000-relay-index.js';
 import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handler-relay-index.js';
 import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
+import { Reconciliation1764300000000 } from './migrations/1764300000000-reconciliation.js';
+import { ReconcileIndex1764300001000 } from './migrations/1764300001000-reconcile-index.js';
 
 /** Connections one process keeps open to Postgres. */
 export const DATABASE_POOL_SIZE = 20;
@@ -31,6 +33,8 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       RelayIndex1764260000000,
       HandlerRelayIndex1764270000000,
       AdminSessions1764280000000,
+      Reconciliation1764300000000,
+      ReconcileIndex1764300001000,
     ],
     migrationsTableName: 'typeorm_migrations',
     // Each migration in a transaction of its own unless it says otherwise: an index built

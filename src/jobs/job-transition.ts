@@ -1,4 +1,4 @@
-import type { EventAction, JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import { isTerminalStatus, type JobEventAction, type JobStatus, type Media } from '../magic-hour/magic-hour-event.types.js';
 import type { JobDetails, JobDownload, JobError } from '../database/entities/job.entity.js';
 
 /** What one event's payload says about its job; `undefined` where the payload said nothing. */
@@ -33,27 +33,32 @@ export interface JobState {
 export interface AppliedEvent {
   projectId: string;
   media: Media;
-  action: EventAction;
+  action: JobEventAction;
   receivedAt: Date;
 }
 
-const STATUS_OF: Record<EventAction, JobStatus> = {
+const STATUS_OF: Record<JobEventAction, JobStatus> = {
   started: 'rendering',
   completed: 'complete',
   errored: 'error',
+  canceled: 'canceled',
 };
 
+// A cancellation has no timestamp of its own: the job's `updatedAt` says when it was recorded.
 const TIMESTAMP_OF = {
   started: 'startedAt',
   completed: 'completedAt',
   errored: 'erroredAt',
-} as const satisfies Record<EventAction, keyof JobState>;
+  canceled: null,
+} as const satisfies Record<JobEventAction, keyof JobState | null>;
 
-const isTerminal = (status: JobStatus): boolean => status !== 'rendering';
+/** Order of the statuses a job goes through: it never moves to a lower one. */
+const RANK: Record<JobStatus, number> = { queued: 0, rendering: 1, complete: 2, error: 2, canceled: 2 };
 
 /**
  * Applies one event to a job (or creates the job). The event's type decides, never `payload.status`.
- * Status never moves backwards (rendering < complete | error) and the first terminal event wins.
+ * Status never moves backwards (queued < rendering < complete | error | canceled) and the first
+ * terminal event wins.
  * An event that moves the job forward (or is its first) writes what its payload says; a late or
  * contradicting one only fills timestamps and descriptive fields that are still empty. Pure:
  * applying the same event twice gives the same job.
@@ -77,16 +82,16 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
       startedAt: null,
       completedAt: null,
       erroredAt: null,
-      [stampField]: event.receivedAt,
+      ...(stampField && { [stampField]: event.receivedAt }),
     };
   }
 
-  const advances = !isTerminal(current.status) && (isTerminal(target) || current.status === target);
+  const advances = !isTerminalStatus(current.status) && RANK[target] >= RANK[current.status];
   const next: JobState = {
     ...current,
     projectType: current.projectType ?? snapshot.projectType ?? null,
     name: current.name ?? snapshot.name ?? null,
-    [stampField]: current[stampField] ?? event.receivedAt,
+    ...(stampField && { [stampField]: current[stampField] ?? event.receivedAt }),
   };
   if (!advances) return next;
 
