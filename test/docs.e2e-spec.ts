@@ -67,6 +67,7 @@ describe('OpenAPI document at /docs (real app)', () => {
         '/jobs',
         '/jobs/{id}',
         '/jobs/{id}/reconcile',
+        '/jobs/{id}/refresh-downloads',
         '/metrics',
         '/webhook',
       ].sort(),
@@ -130,6 +131,9 @@ describe('OpenAPI document at /docs (real app)', () => {
     expect(schema('RegisterJobBody').required).toEqual(expect.arrayContaining(['id', 'media']));
     const reconcile = doc.paths['/jobs/{id}/reconcile'].post;
     expect(Object.keys(reconcile.responses)).toEqual(expect.arrayContaining(['202', '404', '409']));
+    const refresh = doc.paths['/jobs/{id}/refresh-downloads'].post;
+    expect(refresh.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('RefreshedDownloadsResponse') });
+    expect(Object.keys(refresh.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '503']));
     expect(schema('EventSource').enum).toEqual(['webhook', 'api']);
     expect(schema('JobEventResponse').properties!.source).toMatchObject({ allOf: [{ $ref: ref('EventSource') }] });
     expect(schema('JobResponse').properties!.reconciliation).toEqual({ $ref: ref('JobReconciliationResponse') });
