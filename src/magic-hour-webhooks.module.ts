@@ -17,6 +17,9 @@ import {
 } from './magic-hour-webhooks.options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProcessingModule } from './processing/processing.module.js';
+import { MagicHourApiModule } from './reconcile/magic-hour-api.module.js';
+import { ReconcileApiModule } from './reconcile/reconcile-api.module.js';
+import { ReconcileModule } from './reconcile/reconcile.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 import { WebhookModule } from './webhook/webhook.module.js';
@@ -81,11 +84,12 @@ export class MagicHourWebhooksModule {
         LogSinkModule.forRoot(structure.logger),
         DatabaseModule.forRoot({ dataSourceName: structure.dataSourceName, migrationsRun: structure.migrationsRun ?? true }),
         MetricsModule,
+        MagicHourApiModule,
         HandlersModule.register(structure.downloadDir ?? null, structure.handlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule.register(structure.webhookPath ?? WEBHOOK_ROUTE)] : []),
-        ...(role !== 'api' ? [ProcessingModule, RetentionModule] : []),
-        ...(api && structure.restApi !== false ? [ApiThrottlerModule, JobsApiModule, EventsModule] : []),
+        ...(role !== 'api' ? [ProcessingModule, ReconcileModule, RetentionModule] : []),
+        ...(api && structure.restApi !== false ? [ApiThrottlerModule, JobsApiModule, ReconcileApiModule, EventsModule] : []),
       ],
     };
   }

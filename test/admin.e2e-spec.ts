@@ -355,7 +355,7 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect((await http().post('/admin/login').type('form').send(justOver)).status).toBe(413);
     const bad = await http().get('/admin?status=bogus').set(bearer);
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toEqual(['status must be one of the following values: rendering, complete, error']);
+    expect(bad.body.message).toEqual(['status must be one of the following values: queued, rendering, complete, error, canceled']);
     expect((await http().get('/admin/events/not-a-uuid').set(bearer).set('accept', 'text/html')).text).toContain('id must be an event id');
   });
 

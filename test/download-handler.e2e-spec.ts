@@ -103,6 +103,7 @@ describe('DownloadOutputsHandler (real migrated Postgres, local HTTP server)', (
     projectId: id,
     payload: { id, downloads },
     receivedAt: new Date(),
+    source: 'webhook',
   });
 
   /** A URL on the local server that no other test uses. */

@@ -63,7 +63,16 @@ describe('GET /jobs (API key, keyset pagination)', () => {
       completedAt: expect.any(String),
       erroredAt: null,
       updatedAt: expect.any(String),
-      events: [{ type: 'video.completed', status: 'processed', receivedAt: expect.any(String), processedAt: expect.any(String) }],
+      reconciliation: { lastCheckedAt: null, nextCheckAt: null, lastOutcome: null, notFoundAt: null },
+      events: [
+        {
+          type: 'video.completed',
+          status: 'processed',
+          receivedAt: expect.any(String),
+          processedAt: expect.any(String),
+          source: 'webhook',
+        },
+      ],
       files: [],
     });
   });

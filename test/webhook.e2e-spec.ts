@@ -37,7 +37,9 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
       return res.status === 200 && res.body.events[0]?.status === 'processed' ? res.body : null;
     });
     expect(found).toMatchObject({ id, media, status: expected, name: `${media} test project` });
-    expect(found.events).toEqual([{ type, status: 'processed', receivedAt: expect.any(String), processedAt: expect.any(String) }]);
+    expect(found.events).toEqual([
+      { type, status: 'processed', receivedAt: expect.any(String), processedAt: expect.any(String), source: 'webhook' },
+    ]);
     if (action === 'completed') {
       expect(found.downloads).toEqual([{ url: `https://${media}s.magichour.ai/id/${id}/output`, expiresAt: '2026-11-28T10:00:00.000Z' }]);
       expect(found.creditsCharged).toBe(120);

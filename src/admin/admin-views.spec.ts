@@ -41,12 +41,14 @@ const hostileJob: JobResponse = {
   completedAt: null,
   erroredAt: '2026-11-27T10:03:05.000Z',
   updatedAt: '2026-11-27T10:03:05.100Z',
+  reconciliation: { lastCheckedAt: null, nextCheckAt: null, lastOutcome: SCRIPT, notFoundAt: null },
   events: [
     {
       type: `video.errored${SCRIPT}`,
       status: 'processed',
       receivedAt: '2026-11-27T10:03:05.000Z',
       processedAt: '2026-11-27T10:03:05.040Z',
+      source: 'api',
     },
   ],
   files: [{ url: 'https://x/y', path: `/data/${SCRIPT}`, bytes: 11, sha256: 'ab', storedAt: '2026-11-27T10:03:06.000Z' }],
@@ -63,6 +65,7 @@ const hostileEvent = (status: EventStatus): EventResponse => ({
   lastError: `TroubleHandler: ${SCRIPT}`,
   receivedAt: '2026-11-27T10:03:05.000Z',
   processedAt: null,
+  source: 'webhook',
   staleSignedAt: null,
   conflictCount: 0,
   payload: { name: SCRIPT, '<b>key</b>': '</pre><script>x</script>' },

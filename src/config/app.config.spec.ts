@@ -63,6 +63,7 @@ describe('buildConfig', () => {
       jobRetentionDays: null,
       downloadRetentionDays: null,
       retentionIntervalSeconds: 3600,
+      reconcile: null,
     });
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/magic_hour_webhooks');
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -109,6 +110,12 @@ describe('buildConfig', () => {
       JOB_RETENTION_DAYS: '365',
       DOWNLOAD_RETENTION_DAYS: '7',
       RETENTION_INTERVAL_SECONDS: '600',
+      MAGIC_HOUR_API_KEY: ' mhk_live ',
+      MAGIC_HOUR_API_URL: 'http://proxy.internal:8080/',
+      RECONCILE_AFTER_SECONDS: '60',
+      RECONCILE_MAX_PER_SECOND: '5',
+      RECONCILE_INTERVAL_MS: '1000',
+      MAGIC_HOUR_API_TIMEOUT_MS: '2500',
     });
     expect(config).toEqual({
       production: false,
@@ -149,7 +156,33 @@ describe('buildConfig', () => {
       jobRetentionDays: 365,
       downloadRetentionDays: 7,
       retentionIntervalSeconds: 600,
+      reconcile: {
+        apiKey: 'mhk_live',
+        apiUrl: 'http://proxy.internal:8080',
+        apiTimeoutMs: 2500,
+        afterSeconds: 60,
+        maxPerSecond: 5,
+        intervalMs: 1000,
+      },
     });
+  });
+
+  it('turns reconciliation on with an API key, with the documented defaults', () => {
+    expect(configFrom({ MAGIC_HOUR_API_KEY: 'mhk' }).reconcile).toEqual({
+      apiKey: 'mhk',
+      apiUrl: 'https://api.magichour.ai',
+      apiTimeoutMs: 10000,
+      afterSeconds: 900,
+      maxPerSecond: 2,
+      intervalMs: 5000,
+    });
+    expect(configFrom({ RECONCILE_AFTER_SECONDS: '60' }).reconcile).toBeNull();
+  });
+
+  it('refuses reconciliation settings out of range, naming them', () => {
+    expect(() => configFrom({ RECONCILE_AFTER_SECONDS: '0' })).toThrow(/RECONCILE_AFTER_SECONDS/);
+    expect(() => configFrom({ RECONCILE_MAX_PER_SECOND: 'lots' })).toThrow(/RECONCILE_MAX_PER_SECOND/);
+    expect(() => configFrom({ MAGIC_HOUR_API_URL: 'api.magichour.ai' })).toThrow(/MAGIC_HOUR_API_URL must be an http/);
   });
 
   it('splits comma-separated secrets and keys, trimming them and dropping empty entries', () => {

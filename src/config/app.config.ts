@@ -83,6 +83,24 @@ export interface AppConfig {
   readonly downloadRetentionDays: number | null;
   /** Seconds between a worker's retention passes. */
   readonly retentionIntervalSeconds: number;
+  /** Reconciliation with Magic Hour's API; `null`: off (no `MAGIC_HOUR_API_KEY`). */
+  readonly reconcile: ReconcileConfig | null;
+}
+
+/** How the worker reconciles jobs with Magic Hour's API. */
+export interface ReconcileConfig {
+  /** Magic Hour's API key (a secret: never logged). */
+  readonly apiKey: string;
+  /** The API's base URL. */
+  readonly apiUrl: string;
+  /** Longest one API call may take; then it counts as a timeout and is tried again later. */
+  readonly apiTimeoutMs: number;
+  /** A job without news this long is checked with the API. */
+  readonly afterSeconds: number;
+  /** API calls a second for the whole deployment. */
+  readonly maxPerSecond: number;
+  /** How often each worker looks for jobs due a check. */
+  readonly intervalMs: number;
 }
 
 /** Injection token of the `AppConfig`. */
@@ -98,6 +116,8 @@ export const DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS = 5000;
  * Postgres pool, the Redis connections, log and download files.
  */
 export const DEFAULT_MAX_CONNECTIONS = 800;
+/** Magic Hour's API. */
+export const DEFAULT_MAGIC_HOUR_API_URL = 'https://api.magichour.ai';
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -157,6 +177,16 @@ export function buildConfig(env: EnvDto): AppConfig {
     jobRetentionDays: env.JOB_RETENTION_DAYS ?? null,
     downloadRetentionDays: env.DOWNLOAD_RETENTION_DAYS ?? null,
     retentionIntervalSeconds: env.RETENTION_INTERVAL_SECONDS ?? 3600,
+    reconcile: env.MAGIC_HOUR_API_KEY?.trim()
+      ? {
+          apiKey: env.MAGIC_HOUR_API_KEY.trim(),
+          apiUrl: (env.MAGIC_HOUR_API_URL ?? DEFAULT_MAGIC_HOUR_API_URL).replace(/\/+$/, ''),
+          apiTimeoutMs: env.MAGIC_HOUR_API_TIMEOUT_MS ?? 10_000,
+          afterSeconds: env.RECONCILE_AFTER_SECONDS ?? 900,
+          maxPerSecond: env.RECONCILE_MAX_PER_SECOND ?? 2,
+          intervalMs: env.RECONCILE_INTERVAL_MS ?? 5_000,
+        }
+      : null,
   };
   if (config.redisSentinels.length > 0 !== (config.redisSentinelName !== null)) {
     throw new InvalidEnvironmentError('REDIS_SENTINELS and REDIS_SENTINEL_NAME go together: set both, or neither');

@@ -281,6 +281,48 @@ export class EnvDto {
   @Max(300_000)
   REQUEST_TIMEOUT_MS?: number;
 
+  /** Magic Hour's API key: turns reconciliation with Magic Hour's API on. */
+  @IsOptional()
+  @IsString()
+  MAGIC_HOUR_API_KEY?: string;
+
+  /** Magic Hour's API base URL: a proxy, or a fake in tests. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'MAGIC_HOUR_API_URL must be an http:// or https:// URL' })
+  MAGIC_HOUR_API_URL?: string;
+
+  /** How long a job may go without news before the API is asked about it. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 86400)
+  RECONCILE_AFTER_SECONDS?: number;
+
+  /** API calls a second for the whole deployment, shared through Redis. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  RECONCILE_MAX_PER_SECOND?: number;
+
+  /** How often each worker looks for jobs due a check. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  RECONCILE_INTERVAL_MS?: number;
+
+  /** Longest one call to Magic Hour's API may take. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  MAGIC_HOUR_API_TIMEOUT_MS?: number;
+
   /** Most client connections the HTTP server holds at once. */
   @IsOptional()
   @Transform(toInt)
@@ -383,6 +425,12 @@ const ENV_KEYS: Record<keyof EnvDto, true> = {
   JOB_RETENTION_DAYS: true,
   DOWNLOAD_RETENTION_DAYS: true,
   RETENTION_INTERVAL_SECONDS: true,
+  MAGIC_HOUR_API_KEY: true,
+  MAGIC_HOUR_API_URL: true,
+  RECONCILE_AFTER_SECONDS: true,
+  RECONCILE_MAX_PER_SECOND: true,
+  RECONCILE_INTERVAL_MS: true,
+  MAGIC_HOUR_API_TIMEOUT_MS: true,
 };
 
 /** Every environment variable the service reads (the README's configuration table lists each one). */

@@ -9,6 +9,8 @@ import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handl
 import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
 import { JobProjection1764310000000 } from './migrations/1764310000000-job-projection.js';
 import { RetentionIndex1764320000000 } from './migrations/1764320000000-retention-index.js';
+import { Reconciliation1764300000000 } from './migrations/1764300000000-reconciliation.js';
+import { ReconcileIndex1764300001000 } from './migrations/1764300001000-reconcile-index.js';
 
 import { postgresConnection, type DatabaseTarget } from './postgres-connection.js';
 
@@ -23,6 +25,8 @@ export const MAGIC_HOUR_MIGRATIONS = [
   RelayIndex1764260000000,
   HandlerRelayIndex1764270000000,
   AdminSessions1764280000000,
+  Reconciliation1764300000000,
+  ReconcileIndex1764300001000,
   JobProjection1764310000000,
   RetentionIndex1764320000000,
 ];

@@ -32,6 +32,7 @@ const toResponse = (event: StoredEvent, runs?: HandlerRun[], conflicts?: EventCo
   lastError: event.lastError,
   receivedAt: event.receivedAt.toISOString(),
   processedAt: event.processedAt?.toISOString() ?? null,
+  source: event.source,
   staleSignedAt: event.staleSignedAt?.toISOString() ?? null,
   conflictCount: event.conflictCount,
   ...(runs

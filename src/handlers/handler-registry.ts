@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { EVENT_TYPES, MEDIA } from '../magic-hour/magic-hour-event.types.js';
+import { JOB_EVENT_ACTIONS, JOB_EVENT_TYPES, MEDIA } from '../magic-hour/magic-hour-event.types.js';
 import type { EventPattern, MagicHourEventHandler } from './magic-hour-event.js';
 import { DECLARED_HANDLER_CLASSES, MAGIC_HOUR_HANDLER } from './on-magic-hour-event.decorator.js';
 
@@ -15,11 +15,21 @@ export interface RegisteredHandler {
 /** Handler classes this service ships that are off by configuration, so not providers on purpose. */
 export const DISABLED_HANDLER_CLASSES = Symbol('DISABLED_HANDLER_CLASSES');
 
-const VALID_PATTERNS = new Set<string>(['*', ...EVENT_TYPES, ...MEDIA.map((media) => `${media}.*`)]);
+const VALID_PATTERNS = new Set<string>([
+  '*',
+  ...JOB_EVENT_TYPES,
+  ...MEDIA.map((media) => `${media}.*`),
+  ...JOB_EVENT_ACTIONS.map((action) => `*.${action}`),
+]);
 
 /** Whether `pattern` selects events of `type`. */
 export function patternMatches(pattern: EventPattern, type: string): boolean {
-  return pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1)));
+  return (
+    pattern === '*' ||
+    pattern === type ||
+    (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))) ||
+    (pattern.startsWith('*.') && type.endsWith(pattern.slice(1)))
+  );
 }
 
 /**
@@ -79,7 +89,7 @@ export class MagicHourHandlerRegistry implements OnModuleInit {
         );
       }
     }
-    for (const type of EVENT_TYPES) {
+    for (const type of JOB_EVENT_TYPES) {
       const handlers = this.handlers.filter((handler) => handler.patterns.some((pattern) => patternMatches(pattern, type)));
       this.byType.set(type, handlers);
       if (handlers.length > 0) this.logger.log(`${type} -> ${handlers.map((handler) => handler.name).join(', ')}`);

@@ -6,7 +6,7 @@ import type { JobResponse } from '../jobs/dto/job.response.js';
 import { WebhookEventRepository } from '../webhook/webhook-event.repository.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { actionOf, isKnownEventType } from '../magic-hour/magic-hour-event.types.js';
+import { actionOf, isJobEventType } from '../magic-hour/magic-hour-event.types.js';
 import { HandlerRunRepository } from './handler-run.repository.js';
 import { MagicHourHandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { PermanentHandlerError, type HandlerContext, type MagicHourEvent } from './magic-hour-event.js';
@@ -52,7 +52,7 @@ export class HandlerRunner {
    */
   async runPending(eventId: string, attempt: number, maxAttempts: number): Promise<FailedRun[]> {
     const event = await this.events.findForHandlers(eventId);
-    if (!event || !isKnownEventType(event.type)) return [];
+    if (!event || !isJobEventType(event.type)) return [];
     // The lease outlasts the run's timeout, so a live run is never claimed twice.
     const open = new Set(await this.runs.claim(eventId, this.config.handlerTimeoutMs * 2 + 10_000));
     const handlers = [...open].map((name) => this.registry.byName(name)).filter((h): h is RegisteredHandler => !!h);
@@ -68,6 +68,7 @@ export class HandlerRunner {
       projectId: event.project_id,
       payload: event.payload,
       receivedAt: event.received_at,
+      source: event.source,
     } as MagicHourEvent;
 
     const failed: FailedRun[] = [];

@@ -1,19 +1,22 @@
 import type { Logger } from '@nestjs/common';
 import type { JobResponse } from '../jobs/dto/job.response.js';
 import type { AudioPayloadDto, ImagePayloadDto, VideoPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
-import type { EventAction, MagicHourEventType, Media } from '../magic-hour/magic-hour-event.types.js';
+import type { EventSource, JobEventAction, JobEventType, Media } from '../magic-hour/magic-hour-event.types.js';
 
 interface EventOf<M extends Media, P> {
   /** The stored event's id (`webhook_events.id`). */
   id: string;
-  type: `${M}.${EventAction}`;
+  /** `<media>.canceled` comes only from the reconciler (Magic Hour sends no webhook for a cancellation). */
+  type: `${M}.${JobEventAction}`;
   media: M;
-  action: EventAction;
+  action: JobEventAction;
   /** Magic Hour's project id: the job's id. */
   projectId: string;
   /** The payload as Magic Hour sent it (validated; fields may be added at any time). */
   payload: P;
   receivedAt: Date;
+  /** Where the event came from: a webhook, or the reconciler's reading of Magic Hour's API. */
+  source: EventSource;
 }
 
 /** A `video.*` event. */
@@ -26,8 +29,11 @@ export type AudioEvent = EventOf<'audio', AudioPayloadDto>;
 /** An event as a handler receives it: narrow on `media` (or `type`) to get the payload's own fields. */
 export type MagicHourEvent = VideoEvent | ImageEvent | AudioEvent;
 
-/** What `@OnMagicHourEvent` listens to: an exact type, every event of one media, or every event. */
-export type EventPattern = MagicHourEventType | `${Media}.*` | '*';
+/**
+ * What `@OnMagicHourEvent` listens to: an exact type (`'video.canceled'` included), every event of
+ * one media (`'video.*'`), one action of every media (`'*.canceled'`), or every event.
+ */
+export type EventPattern = JobEventType | `${Media}.*` | `*.${JobEventAction}` | '*';
 
 /** What a handler run is told besides the event and the job. */
 export interface HandlerContext {

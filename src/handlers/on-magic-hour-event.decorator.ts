@@ -9,8 +9,9 @@ export const DECLARED_HANDLER_CLASSES = new Set<Type>();
 
 /**
  * Runs the decorated method for the matching Magic Hour events, in the worker, after the event has
- * been applied to its job. Patterns: an exact type (`'video.completed'`), every event of one media
- * (`'video.*'`) or every event (`'*'`). The class must be a provider listed in `HandlersModule`
+ * been applied to its job. Patterns: an exact type (`'video.completed'`, `'video.canceled'`), every
+ * event of one media (`'video.*'`), one action of every media (`'*.canceled'`) or every event (`'*'`).
+ * `<media>.canceled` events come from the reconciler, which reads them from Magic Hour's API. The class must be a provider listed in `HandlersModule`
  * (`src/handlers/handlers.module.ts`); the start fails with a clear message otherwise, or for an
  * unknown type. Each run is recorded, retried with backoff on its own when it throws, and kept as a
  * dead letter after its last attempt.

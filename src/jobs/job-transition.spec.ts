@@ -106,4 +106,27 @@ describe('applyEvent', () => {
     expect(provisional).toMatchObject({ createdAt: at(0), createdAtReported: true });
     expect(run([event('completed', 2), done], [event('started', 5), empty])).toMatchObject({ createdAt: at(2), createdAtReported: false });
   });
+
+  it('cancels a rendering job, and a canceled job stays canceled whatever comes after', () => {
+    const job = run([event('started', 1), empty], [event('canceled', 2), empty]);
+    expect(job).toMatchObject({ status: 'canceled', startedAt: at(1), completedAt: null, erroredAt: null });
+    const late = applyEvent(job, event('completed', 3), done);
+    expect(late.status).toBe('canceled');
+    expect(late.downloads).toEqual([]);
+    expect(late.completedAt).toEqual(at(3));
+    expect(run([event('canceled', 1), empty]).status).toBe('canceled');
+  });
+
+  it('lets the first terminal event win over a later canceled', () => {
+    const job = run([event('completed', 2), done], [event('canceled', 3), empty]);
+    expect(job.status).toBe('complete');
+    expect(job.downloads).toEqual(done.downloads);
+  });
+
+  it('moves a queued job (registered before any news) forward on any event, never back to queued', () => {
+    const queued: JobState = { ...run([event('started', 0), empty]), status: 'queued', startedAt: null };
+    expect(applyEvent(queued, event('started', 1), empty)).toMatchObject({ status: 'rendering', startedAt: at(1) });
+    expect(applyEvent(queued, event('completed', 1), done)).toMatchObject({ status: 'complete', downloads: done.downloads });
+    expect(applyEvent(queued, event('canceled', 1), empty).status).toBe('canceled');
+  });
 });

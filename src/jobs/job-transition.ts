@@ -1,4 +1,4 @@
-import type { EventAction, JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import { isTerminalStatus, type JobEventAction, type JobStatus, type Media } from '../magic-hour/magic-hour-event.types.js';
 import type { JobDetails, JobDownload, JobError } from '../database/entities/job.entity.js';
 
 /** What one event's payload says about its job; `undefined` where the payload said nothing. */
@@ -35,27 +35,32 @@ export interface JobState {
 export interface AppliedEvent {
   projectId: string;
   media: Media;
-  action: EventAction;
+  action: JobEventAction;
   receivedAt: Date;
 }
 
-const STATUS_OF: Record<EventAction, JobStatus> = {
+const STATUS_OF: Record<JobEventAction, JobStatus> = {
   started: 'rendering',
   completed: 'complete',
   errored: 'error',
+  canceled: 'canceled',
 };
 
+// A cancellation has no timestamp of its own: the job's `updatedAt` says when it was recorded.
 const TIMESTAMP_OF = {
   started: 'startedAt',
   completed: 'completedAt',
   errored: 'erroredAt',
-} as const satisfies Record<EventAction, keyof JobState>;
+  canceled: null,
+} as const satisfies Record<JobEventAction, keyof JobState | null>;
 
-const isTerminal = (status: JobStatus): boolean => status !== 'rendering';
+/** Order of the statuses a job goes through: it never moves to a lower one. */
+const RANK: Record<JobStatus, number> = { queued: 0, rendering: 1, complete: 2, error: 2, canceled: 2 };
 
 /**
  * Applies one event to a job (or creates the job). The event's type decides, never `payload.status`.
- * Status never moves backwards (rendering < complete | error) and the first terminal event wins.
+ * Status never moves backwards (queued < rendering < complete | error | canceled) and the first
+ * terminal event wins.
  * An event that moves the job forward (or is its first) writes what its payload says; a late or
  * contradicting one fills every field describing the project that the job does not have yet
  * (timestamps, `created_at`, name, type, credits, each detail) and overwrites none. Pure: applying the same event twice
@@ -81,11 +86,11 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
       startedAt: null,
       completedAt: null,
       erroredAt: null,
-      [stampField]: event.receivedAt,
+      ...(stampField && { [stampField]: event.receivedAt }),
     };
   }
 
-  const advances = !isTerminal(current.status) && (isTerminal(target) || current.status === target);
+  const advances = !isTerminalStatus(current.status) && RANK[target] >= RANK[current.status];
   // Not `downloads` nor `error`: they are the outcome of the status the job has, not of a late event's.
   const next: JobState = {
     ...current,
@@ -94,7 +99,7 @@ export function applyEvent(current: JobState | null, event: AppliedEvent, snapsh
     creditsCharged: current.creditsCharged ?? snapshot.creditsCharged ?? null,
     details: { ...snapshot.details, ...current.details },
     ...(!current.createdAtReported && snapshot.createdAt !== undefined && { createdAt: snapshot.createdAt, createdAtReported: true }),
-    [stampField]: current[stampField] ?? event.receivedAt,
+    ...(stampField && { [stampField]: current[stampField] ?? event.receivedAt }),
   };
   if (!advances) return next;
 

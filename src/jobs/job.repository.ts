@@ -3,6 +3,7 @@ import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js
 import type { DataSource, EntityManager } from 'typeorm';
 import type { JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 import { creditsFromColumn, JobEntity } from '../database/entities/job.entity.js';
+import { updateReturning } from '../database/update-returning.js';
 import type { JobState } from './job-transition.js';
 
 /** Filters and keyset position for listing jobs, newest first. */
@@ -111,6 +112,66 @@ export class JobRepository {
         jobs.map((job) => job.createdAtReported),
       ],
     );
+  }
+
+  /**
+   * Registers a project before any news, as `queued`; a job stored already is left as it is. Returns
+   * the job's media and whether it was created now.
+   */
+  async register(id: string, media: Media): Promise<{ created: boolean; media: Media }> {
+    const [row]: Array<{ media: Media; created: boolean }> = await this.dataSource.query(
+      `WITH created AS (
+         INSERT INTO jobs (id, media, status, created_at, updated_at) VALUES ($1, $2, 'queued', now(), now())
+         ON CONFLICT (id) DO NOTHING RETURNING media
+       )
+       SELECT media, true AS created FROM created
+       UNION ALL
+       SELECT media, false AS created FROM jobs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM created)`,
+      [id, media],
+    );
+    return row;
+  }
+
+  /**
+   * Makes an unfinished job due a check with Magic Hour's API now (even one the API said it does not
+   * know, or too old for scheduled checks). Returns the job's status, or `null` when there is no job.
+   */
+  async requestCheck(id: string): Promise<JobStatus | null> {
+    const [row]: Array<{ status: JobStatus }> = await this.dataSource.query(
+      `WITH due AS (
+         UPDATE jobs SET reconcile_checked_at = now(), reconcile_next_at = now(), api_not_found_at = NULL
+          WHERE id = $1 AND status IN ('queued', 'rendering') RETURNING status
+       )
+       SELECT status FROM due UNION ALL SELECT status FROM jobs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM due)`,
+      [id],
+    );
+    return row?.status ?? null;
+  }
+
+  /**
+   * Makes every unfinished job that is checked on a schedule (younger than `maxAgeDays`, not marked
+   * unknown to the API) due a check now; returns how many.
+   */
+  async requestCheckOfAll(maxAgeDays: number): Promise<number> {
+    const rows = await updateReturning<{ id: string }>(
+      this.dataSource,
+      `UPDATE jobs SET reconcile_checked_at = now(), reconcile_next_at = now()
+        WHERE status IN ('queued', 'rendering') AND api_not_found_at IS NULL
+          AND created_at > now() - make_interval(days => $1)
+        RETURNING id`,
+      [maxAgeDays],
+    );
+    return rows.length;
+  }
+
+  /** Replaces a job's downloads with fresh ones (from Magic Hour's API); returns whether the job exists. */
+  async storeDownloads(id: string, downloads: readonly JobState['downloads'][number][]): Promise<boolean> {
+    const rows = await updateReturning<{ id: string }>(
+      this.dataSource,
+      `UPDATE jobs SET downloads = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING id`,
+      [id, JSON.stringify(downloads)],
+    );
+    return rows.length > 0;
   }
 
   /** One job, or `null`. */

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { API_CALL_OUTCOMES } from '../magic-hour/magic-hour-api.client.js';
 import { EVENT_TYPES, MEDIA, isKnownEventType, type EventStatus, type Media } from '../magic-hour/magic-hour-event.types.js';
 
 /**
@@ -56,6 +57,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly handlerDeadLetters: Counter<'handler'>;
   private readonly conflicts: Child;
   private readonly retentionDeleted = {} as Record<RetentionTable, Child>;
+  private readonly apiCalls = new Map<string, Child>();
 
   constructor() {
     const registers = [this.registry];
@@ -113,6 +115,18 @@ export class MetricsService implements OnModuleDestroy {
       processing.zero({ media });
       this.processingFailures[media] = failures.labels({ media });
       this.processingFailures[media].inc(0);
+    }
+
+    const apiCalls = new Counter({
+      name: 'magic_hour_api_calls_total',
+      help: "Calls to Magic Hour's API by the reconciler, by outcome (answered, not_found, unauthorized, payment_required, rate_limited, server_error, timeout, unreadable, network_error, http_error)",
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    for (const outcome of API_CALL_OUTCOMES) {
+      const child = apiCalls.labels({ outcome });
+      child.inc(0);
+      this.apiCalls.set(outcome, child);
     }
 
     this.handlerFailures = new Counter({
@@ -196,6 +210,11 @@ export class MetricsService implements OnModuleDestroy {
         }
       },
     });
+  }
+
+  /** A call to Magic Hour's API and its outcome (`outcomeOf`). */
+  recordApiCall(outcome: string): void {
+    this.apiCalls.get(outcome)?.inc();
   }
 
   /** The metrics in Prometheus's text format. */

@@ -10,7 +10,7 @@ import { applyEvent, type JobState } from '../jobs/job-transition.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ProjectPayloadDto } from '../magic-hour/dto/project-payload.dto.js';
 import { HandlerRunQueue } from '../queue/handler-run.queue.js';
-import { actionOf, isKnownEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
+import { actionOf, isJobEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { AudioEventService } from './media/audio-event.service.js';
 import { ImageEventService } from './media/image-event.service.js';
 import type { MediaEventMapper, StoredPayload } from './media/media-event.service.js';
@@ -202,7 +202,7 @@ export class EventProcessingService {
       const events = await this.events.lockUnapplied(manager, eventIds);
       if (events.length === 0) return { applied: [], withHandlers: [], clashes: [] };
       const unapplied = events.map((event) => {
-        if (!isKnownEventType(event.type)) {
+        if (!isJobEventType(event.type)) {
           throw new UnprocessableEventError(`Event ${event.id} has type ${event.type}, which cannot be applied to a job`);
         }
         return { ...event, action: actionOf(event.type) };

@@ -3,7 +3,7 @@ import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js
 import type { DataSource, EntityManager } from 'typeorm';
 import { PreparedStatement } from '../database/prepared-statement.js';
 import { updateReturning } from '../database/update-returning.js';
-import type { EventStatus, Media } from '../magic-hour/magic-hour-event.types.js';
+import type { EventSource, EventStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 import type { QueuedEvent } from '../queue/queue.constants.js';
 import { showableJson } from './json-nesting.js';
 
@@ -33,6 +33,7 @@ export interface EventRow {
   project_id: string;
   payload: unknown;
   received_at: Date;
+  source: EventSource;
 }
 
 /** A stored event that a delivery of the same key, with a different body, disagreed with. */
@@ -107,6 +108,8 @@ export interface StoredEvent {
   lastError: string | null;
   receivedAt: Date;
   processedAt: Date | null;
+  /** A webhook delivery, or what the reconciler read from Magic Hour's API. */
+  source: EventSource;
   /** For an event recorded from a delivery outside the tolerance: when it was signed. */
   staleSignedAt: Date | null;
   /** Stored bodies that disagreed with this event under its key. */
@@ -133,6 +136,7 @@ interface StoredEventRow {
   last_error: string | null;
   received_at: Date;
   processed_at: Date | null;
+  source: EventSource;
   stale_signed_at: Date | null;
   conflict_count: number;
   /** The payload's JSON text (`payload::text`), when selected. */
@@ -150,6 +154,7 @@ const toStoredEvent = (row: StoredEventRow): StoredEvent => ({
   lastError: row.last_error,
   receivedAt: row.received_at,
   processedAt: row.processed_at,
+  source: row.source,
   staleSignedAt: row.stale_signed_at,
   conflictCount: row.conflict_count,
   // Read as text and parsed here, so that a body nested too deep to render is shown as its text.
@@ -163,7 +168,7 @@ export interface EventFilter {
   jobId?: string;
 }
 
-const STORED_EVENT_COLUMNS = `id, event_key, type, media, project_id, status, attempts, last_error, received_at, processed_at, stale_signed_at,
+const STORED_EVENT_COLUMNS = `id, event_key, type, media, project_id, status, attempts, last_error, received_at, processed_at, source, stale_signed_at,
   (SELECT count(*)::int FROM webhook_event_conflicts AS conflict WHERE conflict.event_id = webhook_events.id) AS conflict_count`;
 
 /** One entry of a job's event history. */
@@ -173,6 +178,7 @@ export interface JobEventRecord {
   status: EventStatus;
   receivedAt: Date;
   processedAt: Date | null;
+  source: EventSource;
 }
 
 /**
@@ -345,7 +351,7 @@ export class WebhookEventRepository {
    */
   lockUnapplied(manager: EntityManager, eventIds: readonly string[]): Promise<EventRow[]> {
     return manager.query(
-      `SELECT id, type, media, project_id, payload, received_at FROM webhook_events
+      `SELECT id, type, media, project_id, payload, received_at, source FROM webhook_events
         WHERE id = ANY($1::uuid[])
           AND (status = 'received' OR (status = 'failed' AND processed_at IS NULL))
         ORDER BY id FOR UPDATE`,
@@ -381,7 +387,7 @@ export class WebhookEventRepository {
   /** The event the handler runner runs handlers for. */
   async findForHandlers(eventId: string): Promise<EventRow | undefined> {
     const [event]: EventRow[] = await this.dataSource.query(
-      `SELECT id, type, media, project_id, payload, received_at FROM webhook_events WHERE id = $1`,
+      `SELECT id, type, media, project_id, payload, received_at, source FROM webhook_events WHERE id = $1`,
       [eventId],
     );
     return event;
@@ -390,19 +396,26 @@ export class WebhookEventRepository {
   /** The event history of these jobs, oldest first. */
   async eventsOfJobs(jobIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<JobEventRecord[]> {
     if (jobIds.length === 0) return [];
-    const rows: Array<{ project_id: string; type: string; status: EventStatus; received_at: Date; processed_at: Date | null }> =
-      await manager.query(
-        // A stale event was refused (401) and has not happened as far as the job goes, unless replayed.
-        `SELECT project_id, type, status, received_at, processed_at FROM webhook_events
+    const rows: Array<{
+      project_id: string;
+      type: string;
+      status: EventStatus;
+      received_at: Date;
+      processed_at: Date | null;
+      source: EventSource;
+    }> = await manager.query(
+      // A stale event was refused (401) and has not happened as far as the job goes, unless replayed.
+      `SELECT project_id, type, status, received_at, processed_at, source FROM webhook_events
           WHERE project_id = ANY($1::text[]) AND status <> 'stale' ORDER BY received_at, id`,
-        [jobIds],
-      );
+      [jobIds],
+    );
     return rows.map((row) => ({
       projectId: row.project_id,
       type: row.type,
       status: row.status,
       receivedAt: row.received_at,
       processedAt: row.processed_at,
+      source: row.source,
     }));
   }
 
@@ -510,6 +523,33 @@ export class WebhookEventRepository {
       [id],
     );
     return row?.status ?? null;
+  }
+
+  /**
+   * Stores an event the reconciler read from Magic Hour's API (`source` `api`), under the key the
+   * webhook would have had, so that whichever of the two comes second is a duplicate. Returns the
+   * event's id, or `null` when the key is stored already. One exception: a `<media>.canceled` webhook
+   * (which Magic Hour does not send) was kept as `ignored`, and the API's reading of the same key
+   * takes its place, so that the cancellation is applied once.
+   */
+  async insertFromApi(event: {
+    eventKey: string;
+    type: string;
+    media: Media;
+    projectId: string;
+    payloadJson: string;
+  }): Promise<string | null> {
+    const [row]: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, source)
+       VALUES ($1, $2, $3, $4, 'received', $5::jsonb, 'api')
+       ON CONFLICT (event_key) DO UPDATE
+         SET status = 'received', payload = EXCLUDED.payload, source = 'api', last_error = NULL,
+             received_at = now(), enqueued_at = NULL
+         WHERE webhook_events.status = 'ignored'
+       RETURNING id`,
+      [event.eventKey, event.type, event.media, event.projectId, event.payloadJson],
+    );
+    return row?.id ?? null;
   }
 
   /** The id of the stored event with this key. */

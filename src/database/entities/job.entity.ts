@@ -76,4 +76,24 @@ export class JobEntity {
 
   @Column({ name: 'updated_at', type: 'timestamptz', precision: 3 })
   updatedAt!: Date;
+
+  /** Checks with Magic Hour's API since the job's last news; the next one waits twice as long. */
+  @Column({ name: 'reconcile_checks', type: 'integer', default: 0 })
+  reconcileChecks!: number;
+
+  /** When the reconciler last asked Magic Hour's API about the job (or was asked to, now). */
+  @Column({ name: 'reconcile_checked_at', type: 'timestamptz', precision: 3, nullable: true })
+  reconcileCheckedAt!: Date | null;
+
+  /** When the job is next due a check, once checked; `null`: none planned (finished, or too old). */
+  @Column({ name: 'reconcile_next_at', type: 'timestamptz', precision: 3, nullable: true })
+  reconcileNextAt!: Date | null;
+
+  /** What the last check found (`unchanged`, `applied`, `not_found`, `rate_limited`, ...). */
+  @Column({ name: 'reconcile_outcome', type: 'text', nullable: true })
+  reconcileOutcome!: string | null;
+
+  /** When Magic Hour's API answered 404 for the job; it is not asked again unless an operator asks. */
+  @Column({ name: 'api_not_found_at', type: 'timestamptz', precision: 3, nullable: true })
+  apiNotFoundAt!: Date | null;
 }

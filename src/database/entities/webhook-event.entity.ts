@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { EventStatus, Media } from '../../magic-hour/magic-hour-event.types.js';
+import type { EventSource, EventStatus, Media } from '../../magic-hour/magic-hour-event.types.js';
 
 /** One webhook delivery that passed the signature check: the inbox row, source of truth for processing. */
 @Entity({ name: 'webhook_events' })
@@ -49,4 +49,8 @@ export class WebhookEventEntity {
   /** When the out-of-tolerance delivery that recorded this event was signed; `null` for fresh ones. */
   @Column({ name: 'stale_signed_at', type: 'timestamptz', precision: 3, nullable: true })
   staleSignedAt!: Date | null;
+
+  /** `webhook`: a delivery; `api`: what the reconciler read from Magic Hour's API, under the same key. */
+  @Column({ type: 'text', default: 'webhook' })
+  source!: EventSource;
 }

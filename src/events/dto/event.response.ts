@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { HandlerRunStatus } from '../../handlers/handler-run.repository.js';
-import { EVENT_STATUSES, MEDIA, type EventStatus, type Media } from '../../magic-hour/magic-hour-event.types.js';
+import {
+  EVENT_SOURCES,
+  EVENT_STATUSES,
+  MEDIA,
+  type EventSource,
+  type EventStatus,
+  type Media,
+} from '../../magic-hour/magic-hour-event.types.js';
 
 // These classes are the events API's response shapes and, through their decorators, its OpenAPI schemas.
 
@@ -73,6 +80,13 @@ export class EventResponse {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   processedAt!: string | null;
+
+  @ApiProperty({
+    enum: EVENT_SOURCES,
+    enumName: 'EventSource',
+    description: "webhook: a delivery; api: what the reconciler read from Magic Hour's API, under the key the webhook would have had",
+  })
+  source!: EventSource;
 
   @ApiProperty({
     type: String,

@@ -1,8 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
+  EVENT_SOURCES,
   EVENT_STATUSES,
   JOB_STATUSES,
   MEDIA,
+  type EventSource,
   type EventStatus,
   type JobStatus,
   type Media,
@@ -26,6 +28,43 @@ export class JobEventResponse {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   processedAt!: string | null;
+
+  @ApiProperty({
+    enum: EVENT_SOURCES,
+    enumName: 'EventSource',
+    description: "webhook: a delivery; api: what the reconciler read from Magic Hour's API",
+  })
+  source!: EventSource;
+}
+
+/** Where the job stands with the reconciler, which asks Magic Hour's API about jobs without news. */
+export class JobReconciliationResponse {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "When Magic Hour's API was last asked about the job" })
+  lastCheckedAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the next check is due, once checked; null before the first check and when none is planned',
+  })
+  nextCheckAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'What the last check found: applied, unchanged, not_found, unauthorized, rate_limited, server_error, timeout, unreadable, ...; checking while a worker asks',
+  })
+  lastOutcome!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: "When Magic Hour's API said it does not know the job (404); it is not asked again unless POST /jobs/:id/reconcile",
+  })
+  notFoundAt!: string | null;
 }
 
 /** An output the download handler stored. */
@@ -81,7 +120,8 @@ export class JobResponse {
   @ApiProperty({
     enum: JOB_STATUSES,
     enumName: 'JobStatus',
-    description: 'Decided by the event types, never moving backwards; the first terminal event wins',
+    description:
+      'Decided by the event types, never moving backwards; the first terminal event wins. queued: registered with POST /jobs, no news yet; canceled: read from the API',
   })
   status!: JobStatus;
 
@@ -119,12 +159,21 @@ export class JobResponse {
   @ApiProperty({ format: 'date-time' })
   updatedAt!: string;
 
+  @ApiProperty({ type: JobReconciliationResponse })
+  reconciliation!: JobReconciliationResponse;
+
   @ApiProperty({ type: [JobEventResponse], description: "The job's events in arrival order" })
   events!: JobEventResponse[];
 
   /** Outputs stored by the download handler (empty while it is off). */
   @ApiProperty({ type: [JobFileResponse], description: 'Outputs the download handler stored (empty while it is off)' })
   files!: JobFileResponse[];
+}
+
+/** `POST /jobs/reconcile`'s answer. */
+export class ReconcilePassResponse {
+  @ApiProperty({ type: 'integer', description: 'Unfinished jobs now due a check' })
+  due!: number;
 }
 
 /** A page of jobs, newest first. */
@@ -156,11 +205,18 @@ export function toJobResponse(job: JobEntity, events: readonly JobEventRecord[],
     completedAt: iso(job.completedAt),
     erroredAt: iso(job.erroredAt),
     updatedAt: job.updatedAt.toISOString(),
+    reconciliation: {
+      lastCheckedAt: iso(job.reconcileCheckedAt),
+      nextCheckAt: iso(job.reconcileNextAt),
+      lastOutcome: job.reconcileOutcome,
+      notFoundAt: iso(job.apiNotFoundAt),
+    },
     events: events.map((event) => ({
       type: event.type,
       status: event.status,
       receivedAt: event.receivedAt.toISOString(),
       processedAt: iso(event.processedAt),
+      source: event.source,
     })),
     files: files.map((file) => ({
       url: file.url,
