@@ -19,8 +19,13 @@ export const FINISHED_JOB_STATUSES = ['complete', 'error'] as const;
  * moment only, and intake's inserts, which never touch old rows, do not wait behind it.
  */
 export const RETENTION_BATCH_SIZE = 1000;
-/** Pause after each batch, so that a long pass leaves Postgres and the disk to intake most of the time. */
+/** Least pause after each batch. */
 export const RETENTION_BATCH_PAUSE_MS = 50;
+/**
+ * Pause after a batch as a multiple of the time it took: a pass keeps Postgres busy a quarter of the
+ * time at most, however slow the machine, and leaves the rest to intake.
+ */
+export const RETENTION_PAUSE_FACTOR = 3;
 /** The first pass after a start comes this soon (or after one interval, if that is shorter), not at boot. */
 export const RETENTION_FIRST_PASS_DELAY_MS = 30_000;
 /** Arbitrary but fixed: the advisory lock that lets one worker at a time run a pass. */

@@ -9,6 +9,7 @@ import {
   FINISHED_JOB_STATUSES,
   RETENTION_BATCH_PAUSE_MS,
   RETENTION_BATCH_SIZE,
+  RETENTION_PAUSE_FACTOR,
   RETENTION_FIRST_PASS_DELAY_MS,
   RETENTION_FLOOR_DAYS,
   SETTLED_EVENT_STATUSES,
@@ -154,15 +155,16 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /**
    * Runs `batch` (which deletes up to `RETENTION_BATCH_SIZE` rows and says how many) until one deletes
-   * fewer, pausing between batches; stops early when the process is stopping.
+   * fewer, pausing between batches (at least three times as long as the batch took); stops early when the process is stopping.
    */
   private async inBatches(report: RetentionReport, batch: () => Promise<number>): Promise<void> {
     while (!this.stopped) {
+      const started = performance.now();
       const deleted = await batch();
       report.batches++;
       report.largestBatch = Math.max(report.largestBatch, deleted);
       if (deleted < RETENTION_BATCH_SIZE) return;
-      await sleep(RETENTION_BATCH_PAUSE_MS);
+      await sleep(Math.max(RETENTION_BATCH_PAUSE_MS, RETENTION_PAUSE_FACTOR * (performance.now() - started)));
     }
   }
 
