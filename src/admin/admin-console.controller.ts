@@ -1,19 +1,20 @@
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, Get, Logger, Param, Post, Query, Render, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Logger, Param, Post, Query, Render, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { ReplayOutcome } from '../events/dto/event.response.js';
 import { EventIdParams } from '../events/dto/list-events.query.js';
 import { EventsService } from '../events/events.service.js';
 import { JobIdParams } from '../jobs/dto/list-jobs.query.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { ADMIN_LOGIN_PATH, ADMIN_PAGE_SIZE, ADMIN_PATH, ADMIN_SESSION_COOKIE } from './admin.constants.js';
-import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobsQuery } from './admin.dto.js';
+import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobQuery, AdminJobsQuery } from './admin.dto.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
 import { CurrentAdminSession, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
-import { eventsView, eventView, jobsView, jobView, type Notice } from './admin-pages.presenter.js';
+import { type ConsoleSettings, eventsView, eventView, jobsView, jobView, type Notice } from './admin-pages.presenter.js';
 import { type AdminSession, AdminSessionService } from './admin-session.service.js';
 
 /**
@@ -30,9 +31,13 @@ const REPLAYED: Record<ReplayOutcome, string> = {
     'Replayed: the event is not valid, so it is now quarantined with the reasons under Last error; once they are fixed, replay it again.',
 };
 
+/** What the job page says once "Reconcile now" was asked for. */
+const RECONCILE_REQUESTED =
+  "Asked: a worker checks the job with Magic Hour's API at its next reconcile pass, within the API budget. Reload to see the outcome.";
+
 /**
  * The operator console's pages (behind `AdminAuthMiddleware`): jobs, a job's timeline, events and
- * their replay. Reads go through the same services as the REST API.
+ * their replay, a job's reconciliation. Reads and actions go through the same services as the REST API.
  */
 // HTML pages for people, not part of the REST API the OpenAPI document describes.
 @ApiExcludeController()
@@ -40,12 +45,16 @@ const REPLAYED: Record<ReplayOutcome, string> = {
 @UseFilters(AdminPageFilter)
 export class AdminConsoleController {
   private readonly logger = new Logger(AdminConsoleController.name);
+  private readonly settings: ConsoleSettings;
 
   constructor(
     private readonly jobs: JobsService,
     private readonly events: EventsService,
     private readonly sessions: AdminSessionService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.settings = { reconcileOn: config.reconcile !== null };
+  }
 
   @Get()
   @Render('jobs')
@@ -56,8 +65,9 @@ export class AdminConsoleController {
 
   @Get('jobs/:id')
   @Render('job')
-  async jobPage(@Param() params: JobIdParams, @CurrentAdminSession() session: AdminSession) {
-    return jobView(session, await this.jobs.get(params.id));
+  async jobPage(@Param() params: JobIdParams, @Query() query: AdminJobQuery, @CurrentAdminSession() session: AdminSession) {
+    const notice: Notice | undefined = query.reconcile === 'requested' ? { kind: 'ok', text: RECONCILE_REQUESTED } : undefined;
+    return jobView(session, await this.jobs.get(params.id), this.settings, notice);
   }
 
   @Get('events')
