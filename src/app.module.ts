@@ -16,6 +16,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 import { ProcessingModule } from './processing/processing.module.js';
+import { ReconcileModule } from './reconcile/reconcile.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
 /** The whole service, shaped by the configuration's role (`api`, `worker` or `all`). */
@@ -38,6 +39,7 @@ export class AppModule {
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule] : []),
         ...(runsWorker(config) ? [ProcessingModule] : []),
+        ...(runsWorker(config) && config.reconcile ? [ReconcileModule] : []),
         ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { WebhookEventQueue } from '../queue/webhook-event.queue.js';
+import { ReconcileStatusService } from '../reconcile/reconcile-status.service.js';
 import { DependencyHealth, HealthResponse } from './health.response.js';
 
 /** How long each dependency may take to answer the health check. */
@@ -28,6 +29,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly queue: WebhookEventQueue,
+    private readonly reconcile: ReconcileStatusService,
   ) {}
 
   @Get()
@@ -35,17 +37,39 @@ export class HealthController {
   @ApiOkResponse({ type: HealthResponse, description: 'Postgres is up (Redis may be down: status degraded)' })
   @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Postgres is down' })
   async check(): Promise<HealthCheckResult> {
-    const [result, redis] = await Promise.all([
+    const [result, redis, api] = await Promise.all([
       this.health.check([() => this.database.pingCheck('database', { timeout: HEALTH_TIMEOUT_MS })]),
       this.redis(),
+      this.magicHourApi(),
     ]);
     const up = redis.redis.status === 'up';
+    const apiUp = api === null || api.magicHourApi.status === 'up';
     return {
-      status: up ? result.status : 'degraded',
-      info: up ? { ...result.info, ...redis } : result.info,
-      error: up ? result.error : { ...result.error, ...redis },
-      details: { ...result.details, ...redis },
+      status: up && apiUp ? result.status : 'degraded',
+      info: { ...result.info, ...(up ? redis : {}), ...(api && apiUp ? api : {}) },
+      error: { ...result.error, ...(up ? {} : redis), ...(api && !apiUp ? api : {}) },
+      details: { ...result.details, ...redis, ...api },
     };
+  }
+
+  /**
+   * With reconciliation on, `magicHourApi`: `down` while it is paused because the API refused the key
+   * or the account (HTTP 200 still: intake and processing go on). Off: not listed.
+   */
+  private async magicHourApi(): Promise<HealthIndicatorResult<'magicHourApi'> | null> {
+    const session = this.indicators.check('magicHourApi');
+    try {
+      const state = await this.reconcile.state();
+      if (!state.enabled) return null;
+      if (!state.pause) return session.up();
+      return session.down({
+        message: `reconciliation paused since ${state.pause.pausedAt.toISOString()}: ${state.pause.reason}`,
+        httpStatus: state.pause.httpStatus,
+      });
+    } catch {
+      // Postgres is away: the database check says so.
+      return null;
+    }
   }
 
   private async redis(): Promise<HealthIndicatorResult<'redis'>> {

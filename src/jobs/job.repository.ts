@@ -108,6 +108,40 @@ export class JobRepository {
     );
   }
 
+  /**
+   * Registers a project before any news, as `queued`; a job stored already is left as it is. Returns
+   * the job's media and whether it was created now.
+   */
+  async register(id: string, media: Media): Promise<{ created: boolean; media: Media }> {
+    const [row]: Array<{ media: Media; created: boolean }> = await this.dataSource.query(
+      `WITH created AS (
+         INSERT INTO jobs (id, media, status, created_at, updated_at) VALUES ($1, $2, 'queued', now(), now())
+         ON CONFLICT (id) DO NOTHING RETURNING media
+       )
+       SELECT media, true AS created FROM created
+       UNION ALL
+       SELECT media, false AS created FROM jobs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM created)`,
+      [id, media],
+    );
+    return row;
+  }
+
+  /**
+   * Makes an unfinished job due a check with Magic Hour's API now (even one the API said it does not
+   * know, or too old for scheduled checks). Returns the job's status, or `null` when there is no job.
+   */
+  async requestCheck(id: string): Promise<JobStatus | null> {
+    const [row]: Array<{ status: JobStatus }> = await this.dataSource.query(
+      `WITH due AS (
+         UPDATE jobs SET reconcile_checked_at = now(), reconcile_next_at = now(), api_not_found_at = NULL
+          WHERE id = $1 AND status IN ('queued', 'rendering') RETURNING status
+       )
+       SELECT status FROM due UNION ALL SELECT status FROM jobs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM due)`,
+      [id],
+    );
+    return row?.status ?? null;
+  }
+
   /** One job, or `null`. */
   findById(id: string): Promise<JobEntity | null> {
     return this.dataSource.getRepository(JobEntity).findOneBy({ id });

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { JobNotFoundError } from '../common/domain.errors.js';
+import { ConflictError, JobNotFoundError } from '../common/domain.errors.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import type { Media } from '../magic-hour/magic-hour-event.types.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { DEFAULT_PAGE_SIZE } from '../common/page.query.js';
 import type { ListJobsQuery } from './dto/list-jobs.query.js';
@@ -18,7 +20,33 @@ export class JobsService {
     private readonly files: StoredFileRepository,
     private readonly events: WebhookEventRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Tracks a project before any webhook, as `queued`, so that it is reconciled even if every webhook
+   * is lost. Idempotent: a job stored already (of the same media) is answered as it is.
+   * @throws ConflictError when the id is stored as a job of another media
+   */
+  async register(id: string, media: Media): Promise<{ created: boolean; job: JobResponse }> {
+    const stored = await this.jobs.register(id, media);
+    if (stored.media !== media) throw new ConflictError(`Job ${id} is tracked as a ${stored.media} job, not ${media}`);
+    return { created: stored.created, job: await this.get(id) };
+  }
+
+  /**
+   * Asks for a check of the job with Magic Hour's API now: a worker's reconciler takes it within
+   * `RECONCILE_INTERVAL_MS`. Returns the job.
+   * @throws ConflictError when reconciliation is off, or the job is finished
+   * @throws JobNotFoundError
+   */
+  async requestReconcile(id: string): Promise<JobResponse> {
+    if (this.config.reconcile === null) throw new ConflictError('Reconciliation is off: set MAGIC_HOUR_API_KEY to turn it on');
+    const status = await this.jobs.requestCheck(id);
+    if (status === null) throw new JobNotFoundError(id);
+    if (status !== 'queued' && status !== 'rendering') throw new ConflictError(`Job ${id} is ${status}: there is nothing to reconcile`);
+    return this.get(id);
+  }
 
   /** @throws JobNotFoundError */
   async get(id: string): Promise<JobResponse> {

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { API_CALL_OUTCOMES } from '../magic-hour/magic-hour-api.client.js';
 import { EVENT_TYPES, MEDIA, isKnownEventType, type Media } from '../magic-hour/magic-hour-event.types.js';
 
 /**
@@ -50,6 +51,7 @@ export class MetricsService implements OnModuleDestroy {
   private readonly handlerFailures: Counter<'handler'>;
   private readonly handlerDeadLetters: Counter<'handler'>;
   private readonly conflicts: Child;
+  private readonly apiCalls = new Map<string, Child>();
 
   constructor() {
     const registers = [this.registry];
@@ -109,6 +111,18 @@ export class MetricsService implements OnModuleDestroy {
       this.processingFailures[media].inc(0);
     }
 
+    const apiCalls = new Counter({
+      name: 'magic_hour_api_calls_total',
+      help: "Calls to Magic Hour's API by the reconciler, by outcome (answered, not_found, unauthorized, payment_required, rate_limited, server_error, timeout, unreadable, network_error, http_error)",
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    for (const outcome of API_CALL_OUTCOMES) {
+      const child = apiCalls.labels({ outcome });
+      child.inc(0);
+      this.apiCalls.set(outcome, child);
+    }
+
     this.handlerFailures = new Counter({
       name: 'magic_hour_handler_failures_total',
       help: 'Handler runs that threw or timed out, by handler (ClassName.method); each is retried until its last attempt',
@@ -150,6 +164,11 @@ export class MetricsService implements OnModuleDestroy {
   recordHandlerFailure(handler: string, dead: boolean): void {
     this.handlerFailures.labels({ handler }).inc();
     if (dead) this.handlerDeadLetters.labels({ handler }).inc();
+  }
+
+  /** A call to Magic Hour's API and its outcome (`outcomeOf`). */
+  recordApiCall(outcome: string): void {
+    this.apiCalls.get(outcome)?.inc();
   }
 
   /** The metrics in Prometheus's text format. */

@@ -520,6 +520,33 @@ export class WebhookEventRepository {
     return row?.status ?? null;
   }
 
+  /**
+   * Stores an event the reconciler read from Magic Hour's API (`source` `api`), under the key the
+   * webhook would have had, so that whichever of the two comes second is a duplicate. Returns the
+   * event's id, or `null` when the key is stored already. One exception: a `<media>.canceled` webhook
+   * (which Magic Hour does not send) was kept as `ignored`, and the API's reading of the same key
+   * takes its place, so that the cancellation is applied once.
+   */
+  async insertFromApi(event: {
+    eventKey: string;
+    type: string;
+    media: Media;
+    projectId: string;
+    payloadJson: string;
+  }): Promise<string | null> {
+    const [row]: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, source)
+       VALUES ($1, $2, $3, $4, 'received', $5::jsonb, 'api')
+       ON CONFLICT (event_key) DO UPDATE
+         SET status = 'received', payload = EXCLUDED.payload, source = 'api', last_error = NULL,
+             received_at = now(), enqueued_at = NULL
+         WHERE webhook_events.status = 'ignored'
+       RETURNING id`,
+      [event.eventKey, event.type, event.media, event.projectId, event.payloadJson],
+    );
+    return row?.id ?? null;
+  }
+
   /** The id of the stored event with this key. */
   async idOfKey(eventKey: string): Promise<string | null> {
     const [row]: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM webhook_events WHERE event_key = $1`, [eventKey]);

@@ -29,3 +29,10 @@ export class JobIdParams {
   @Matches(PRINTABLE_ASCII, { message: 'id must be printable ASCII without spaces' })
   id!: string;
 }
+
+/** `POST /jobs`: a project to track before any webhook. */
+export class RegisterJobBody extends JobIdParams {
+  @ApiProperty({ enum: MEDIA, enumName: 'Media', description: 'Which API knows the project: video, image or audio projects' })
+  @IsIn(MEDIA)
+  media!: Media;
+}
