@@ -41,6 +41,8 @@ describe('mh simulate with lost and canceled jobs, against a service reconciling
       RECONCILE_INTERVAL_MS: '200',
       RECONCILE_MAX_PER_SECOND: String(MAX_PER_SECOND),
       MAGIC_HOUR_API_TIMEOUT_MS: '2000',
+      // The run registers and then polls 200 jobs: well over the default 600 requests a minute.
+      API_RATE_LIMIT: '100000',
     });
     const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     common = ['--url', `${base}/webhook`, '--secret', TEST_SECRET, '--api-url', base, '--api-key', TEST_API_KEY];

@@ -60,7 +60,7 @@ Magic Hour's API (reconciliation):
   --fake-api-key <key>   answer 401 unless the service sends this key (default: any key is taken)
   Start the service pointed at it, with short reconcile settings, for example:
     MAGIC_HOUR_API_KEY=mhk_sim MAGIC_HOUR_API_URL=http://127.0.0.1:4010 RECONCILE_AFTER_SECONDS=2 \\
-    RECONCILE_INTERVAL_MS=500 RECONCILE_MAX_PER_SECOND=20 npm start
+    RECONCILE_INTERVAL_MS=500 RECONCILE_MAX_PER_SECOND=20 API_RATE_LIMIT=100000 npm start
     npx mh simulate --jobs 200 --lose 0.2 --cancel 0.1 --fake-api-port 4010
 
 Retries (Magic Hour waits 1 s, 2 s, 4 s, 8 s, ... for up to 24 hours; the defaults are shorter so a
@@ -72,7 +72,8 @@ local run ends quickly; --backoff-base-ms 1000 --backoff-cap-ms 86400000 --max-r
 
 Status check:
   --check-timeout-ms <ms> how long to wait for every job to reach its status (default ${D.checkTimeoutMs},
-                         ${D.fakeApiCheckTimeoutMs} with --fake-api-port)
+                         ${D.fakeApiCheckTimeoutMs} with --fake-api-port). An answer 429 (over API_RATE_LIMIT, 600
+                         requests a minute by default: raise it for runs of hundreds of jobs) is waited out.
   --no-check             skip GET /jobs/:id (for an endpoint that is not this service)
 
 Output:

@@ -1,5 +1,5 @@
-import { concurrencyLimit, describeFetchError } from './delivery.js';
-import { StatusCheckError } from './job-status.check.js';
+import { concurrencyLimit, describeFetchError, sleep } from './delivery.js';
+import { retryAfterMs, StatusCheckError } from './job-status.check.js';
 import type { JobPlan } from './lifecycle.js';
 
 /** Where the service is and how to reach it. */
@@ -12,6 +12,8 @@ export interface RegistrationOptions {
   concurrency: number;
   /** Longest wait for one answer. */
   requestTimeoutMs?: number;
+  /** Tries of one registration answered `429` (over the API's rate limit), each after its `Retry-After`. */
+  rateLimitedTries?: number;
 }
 
 /** A job `POST /jobs` did not take; `answer` is the HTTP status and body, or why there was none. */
@@ -39,19 +41,20 @@ export async function registerJobs(plans: readonly JobPlan[], options: Registrat
   const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
-  const register = async (plan: JobPlan): Promise<RegistrationFailure | null> => {
+  const register = async (plan: JobPlan, tries = options.rateLimitedTries ?? 5): Promise<RegistrationFailure | null> => {
     const { id, media } = plan.project;
     let status: number;
     let text: string;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ id, media }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      const response = await limit(() =>
+        fetch(url, { method: 'POST', headers, body: JSON.stringify({ id, media }), signal: AbortSignal.timeout(requestTimeoutMs) }),
+      );
       status = response.status;
       text = await response.text();
+      if (status === 429 && tries > 1) {
+        await sleep(retryAfterMs(response));
+        return register(plan, tries - 1);
+      }
     } catch (error) {
       return { id, media, answer: describeFetchError(error, requestTimeoutMs) };
     }
@@ -61,7 +64,7 @@ export async function registerJobs(plans: readonly JobPlan[], options: Registrat
     return status >= 200 && status < 300 ? null : { id, media, answer: `HTTP ${status} ${text.slice(0, 200)}` };
   };
 
-  const outcomes = await Promise.all(plans.map((plan) => limit(() => register(plan))));
+  const outcomes = await Promise.all(plans.map((plan) => register(plan)));
   const failed = outcomes.filter((outcome): outcome is RegistrationFailure => outcome !== null);
   return { registered: plans.length - failed.length, failed };
 }

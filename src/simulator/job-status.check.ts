@@ -46,13 +46,20 @@ export interface StatusCheckOptions {
 /** The API refused the key or answered in a way that waiting will not fix. */
 export class StatusCheckError extends Error {}
 
+/** How long a `429` asks to wait (`Retry-After` in seconds; 1 s when it says nothing readable). */
+export function retryAfterMs(response: Response): number {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
+}
+
 const TERMINAL = new Set(['complete', 'error', 'canceled']);
 
 /**
  * Polls `GET /jobs/:id` for every job until each shows its expected status or `timeoutMs` passes.
  * Processing is asynchronous (the webhook is answered once the event is stored), so a job may still be
  * `rendering` or missing for a moment; a job at another terminal status is final at once, since the
- * status never changes after the first terminal event. A 401 or 403 stops the check with an error.
+ * status never changes after the first terminal event. A 429 makes the next round wait its
+ * `Retry-After`; a 401 or 403 stops the check with an error.
  */
 export async function checkJobStatuses(
   expectations: readonly StatusExpectation[],
@@ -69,6 +76,8 @@ export async function checkJobStatuses(
   const mismatched: StatusMismatch[] = [];
   let pending = [...expectations];
   const deadline = Date.now() + options.timeoutMs;
+  // The longest wait a rate-limited answer in this round asked for.
+  let rateLimitedMs = 0;
 
   const look = async (job: StatusExpectation): Promise<string> => {
     try {
@@ -83,6 +92,7 @@ export async function checkJobStatuses(
         );
       }
       if (response.status === 404) return 'not found';
+      if (response.status === 429) rateLimitedMs = Math.max(rateLimitedMs, retryAfterMs(response));
       if (response.status !== 200) return `HTTP ${response.status}`;
       const { status, events } = JSON.parse(text) as { status?: unknown; events?: Array<{ source?: unknown }> };
       if (Array.isArray(events) && events.some((event) => event?.source === 'api')) fromApi.add(job.id);
@@ -111,7 +121,9 @@ export async function checkJobStatuses(
       }
       break;
     }
-    await sleep(options.pollMs ?? 250);
+    // Over the API's rate limit (API_RATE_LIMIT), wait as long as it asks, within the deadline.
+    await sleep(Math.max(options.pollMs ?? 250, Math.min(rateLimitedMs, deadline - Date.now())));
+    rateLimitedMs = 0;
   }
 
   const reconciled = expectations.filter((job) => lastSeen.get(job.id) === job.expected && fromApi.has(job.id)).length;
