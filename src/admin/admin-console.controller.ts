@@ -70,6 +70,33 @@ export class AdminConsoleController {
     return jobView(session, await this.jobs.get(params.id), this.settings, notice);
   }
 
+  /**
+   * The Reconcile now button: asks for a check with Magic Hour's API as `POST /jobs/:id/reconcile`
+   * does, then shows the job. A refusal (reconciliation off, the job finished) is shown on the job's
+   * page; a client not asking for HTML gets it as JSON, like every other console error.
+   */
+  @Post('jobs/:id/reconcile')
+  @UseGuards(AdminCsrfGuard)
+  async reconcile(
+    @Param() params: JobIdParams,
+    @Body() _form: AdminCsrfForm,
+    @CurrentAdminSession() session: AdminSession,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    try {
+      await this.jobs.requestReconcile(params.id);
+      response.redirect(303, `${ADMIN_PATH}/jobs/${encodeURIComponent(params.id)}?reconcile=requested`);
+    } catch (error) {
+      if (!(error instanceof ConflictError) || !wantsHtml(request.headers)) throw error;
+      const body = errorBodyFor(error, this.logger);
+      const job = await this.jobs.get(params.id);
+      response
+        .status(body.statusCode)
+        .render('job', jobView(session, job, this.settings, { kind: 'error', text: `Not reconciled: ${String(body.message)}` }));
+    }
+  }
+
   @Get('events')
   @Render('events')
   async eventsPage(@Query() query: AdminEventsQuery, @CurrentAdminSession() session: AdminSession) {
