@@ -16,6 +16,8 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 import { ProcessingModule } from './processing/processing.module.js';
+import { MagicHourApiModule } from './reconcile/magic-hour-api.module.js';
+import { ReconcileApiModule } from './reconcile/reconcile-api.module.js';
 import { ReconcileModule } from './reconcile/reconcile.module.js';
 import { WebhookModule } from './webhook/webhook.module.js';
 
@@ -35,12 +37,13 @@ export class AppModule {
         LoggingModule.forRoot(root, { ownRequestLine: [{ path: WEBHOOK_ROUTE, method: RequestMethod.POST }] }),
         MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), retryAttempts: 5, retryDelay: 2000 }),
+        MagicHourApiModule,
         HandlersModule.register(config, extraHandlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule] : []),
         ...(runsWorker(config) ? [ProcessingModule] : []),
         ...(runsWorker(config) && config.reconcile ? [ReconcileModule] : []),
-        ...(api ? [ApiThrottlerModule, JobsApiModule, EventsModule, AdminModule] : []),
+        ...(api ? [ApiThrottlerModule, JobsApiModule, ReconcileApiModule, EventsModule, AdminModule] : []),
         HealthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],

@@ -58,9 +58,21 @@ describe('OpenAPI document at /docs (real app)', () => {
   it('lists every route: the REST API, health, metrics and POST /webhook', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/events', '/events/replay', '/events/{id}', '/events/{id}/replay', '/health', '/jobs', '/jobs/{id}', '/metrics', '/webhook'].sort(),
+      [
+        '/events',
+        '/events/replay',
+        '/events/{id}',
+        '/events/{id}/replay',
+        '/health',
+        '/jobs',
+        '/jobs/{id}',
+        '/jobs/{id}/reconcile',
+        '/jobs/{id}/refresh-downloads',
+        '/metrics',
+        '/webhook',
+      ].sort(),
     );
-    expect(Object.keys(doc.paths['/jobs'])).toEqual(['get']);
+    expect(Object.keys(doc.paths['/jobs']).sort()).toEqual(['get', 'post']);
     // The rate limit's answer, with its headers, on the REST API.
     for (const path of ['/jobs', '/jobs/{id}', '/events', '/events/{id}']) {
       expect(Object.keys((doc.paths[path].get.responses['429'] as { headers: object }).headers).sort()).toEqual([
@@ -90,7 +102,7 @@ describe('OpenAPI document at /docs (real app)', () => {
   });
 
   it('takes the job schemas and query parameters from the DTOs', () => {
-    expect(schema('JobStatus').enum).toEqual(['rendering', 'complete', 'error']);
+    expect(schema('JobStatus').enum).toEqual(['queued', 'rendering', 'complete', 'error', 'canceled']);
     expect(schema('Media').enum).toEqual(['video', 'image', 'audio']);
     const job = schema('JobResponse');
     expect(job.properties!.status).toMatchObject({ allOf: [{ $ref: ref('JobStatus') }] });
@@ -110,6 +122,21 @@ describe('OpenAPI document at /docs (real app)', () => {
     expect(list.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('JobPageResponse') });
     expect(doc.paths['/jobs/{id}'].get.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
     expect(doc.paths['/jobs/{id}'].get.responses['404'].content!['application/json'].schema).toEqual({ $ref: ref('ErrorBody') });
+  });
+
+  it('describes tracking a job, asking the API about it, and where each event came from', () => {
+    const register = doc.paths['/jobs'].post;
+    expect(register.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: ref('RegisterJobBody') } } } });
+    expect(Object.keys(register.responses)).toEqual(expect.arrayContaining(['200', '201', '409']));
+    expect(schema('RegisterJobBody').required).toEqual(expect.arrayContaining(['id', 'media']));
+    const reconcile = doc.paths['/jobs/{id}/reconcile'].post;
+    expect(Object.keys(reconcile.responses)).toEqual(expect.arrayContaining(['202', '404', '409']));
+    const refresh = doc.paths['/jobs/{id}/refresh-downloads'].post;
+    expect(refresh.responses['200'].content!['application/json'].schema).toEqual({ $ref: ref('RefreshedDownloadsResponse') });
+    expect(Object.keys(refresh.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '503']));
+    expect(schema('EventSource').enum).toEqual(['webhook', 'api']);
+    expect(schema('JobEventResponse').properties!.source).toMatchObject({ allOf: [{ $ref: ref('EventSource') }] });
+    expect(schema('JobResponse').properties!.reconciliation).toEqual({ $ref: ref('JobReconciliationResponse') });
   });
 
   it('describes the events API and its replays', () => {

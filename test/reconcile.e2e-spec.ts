@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { OnMagicHourEvent, type MagicHourEvent } from '../src/handlers/index.js';
 import type { Media } from '../src/magic-hour/magic-hour-event.types.js';
@@ -238,6 +243,28 @@ describe('Reconciliation with Magic Hour API (fake API, real Postgres and Redis)
     expect(sampleValue(metrics, 'magic_hour_api_calls_total', { outcome })).toBeGreaterThanOrEqual(1);
   });
 
+  it('refreshes the downloads of a job from the API with POST /jobs/:id/refresh-downloads, and says why it cannot', async () => {
+    const id = projectId();
+    expect((await c.webhook(eventBody('image.completed', id, recent()))).status).toBe(200);
+    await statusBecomes(id, 'complete');
+    const fresh = [{ url: `https://images.magichour.ai/id/${id}/fresh.png`, expires_at: '2099-01-01T00:00:00.000Z' }];
+    api.setStatus('image', id, 'complete', { downloads: fresh });
+    const res = await c.post(`/jobs/${id}/refresh-downloads`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ downloads: [{ url: fresh[0].url, expiresAt: '2099-01-01T00:00:00.000Z' }] });
+    expect((await jobOf(id)).downloads).toEqual(res.body.downloads);
+    expect((await jobOf(id)).status).toBe('complete');
+
+    api.script('image', id, notFoundAnswer());
+    expect(await c.post(`/jobs/${id}/refresh-downloads`)).toMatchObject({ status: 502, body: { statusCode: 502, error: 'Bad Gateway' } });
+    api.script('image', id, serverErrorAnswer(503));
+    expect((await c.post(`/jobs/${id}/refresh-downloads`)).status).toBe(503);
+    api.setStatus('image', id, 'rendering');
+    expect((await c.post(`/jobs/${id}/refresh-downloads`)).status).toBe(409);
+    expect((await c.post(`/jobs/${projectId()}/refresh-downloads`)).status).toBe(404);
+    expect((await c.http().post(`/jobs/${id}/refresh-downloads`)).status).toBe(401);
+  });
+
   it('counts calls by outcome and gauges jobs without news for over an hour', async () => {
     const id = projectId();
     await t.db.query(
@@ -348,7 +375,50 @@ describe('Reconciliation off', () => {
     const res = await c.post(`/jobs/${id}/reconcile`);
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/MAGIC_HOUR_API_KEY/);
+    expect((await c.post(`/jobs/${id}/refresh-downloads`)).status).toBe(409);
     expect((await c.http().get('/health')).body.details.magicHourApi).toBeUndefined();
+  });
+});
+
+describe('The download handler with an expired URL', () => {
+  let api: FakeMagicHourApi;
+  let t: TestApp;
+  let files: Server;
+  let filesUrl: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    api = await startFakeMagicHourApi();
+    dir = await mkdtemp(join(tmpdir(), 'mh-refresh-'));
+    files = createServer((req, res) => {
+      if (req.url?.startsWith('/fresh/')) res.end(`bytes of ${req.url}`);
+      else res.writeHead(403).end('expired');
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    t = await startApp(reconcileEnv(api, { DOWNLOAD_DIR: dir }), undefined, { handlers });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await api?.close();
+    await new Promise((resolve) => files?.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores the output from the fresh URL that Magic Hour API gives, instead of giving up', async () => {
+    const c = client(t);
+    const id = projectId();
+    const stale = [{ url: `${filesUrl}/old/${id}.mp4`, expires_at: '2020-01-01T00:00:00.000Z' }];
+    api.setStatus('video', id, 'complete', { downloads: [{ url: `${filesUrl}/fresh/${id}.mp4`, expires_at: '2099-01-01T00:00:00.000Z' }] });
+    expect((await c.webhook(eventBody('video.completed', id, { ...recent(), downloads: stale }))).status).toBe(200);
+    const job = await eventually(async () => {
+      const found = (await c.get(`/jobs/${id}`)).body;
+      return found.files?.length === 1 && found;
+    });
+    expect(job.files[0]).toMatchObject({ url: `${filesUrl}/fresh/${id}.mp4` });
+    expect(await readFile(job.files[0].path, 'utf8')).toBe(`bytes of /fresh/${id}.mp4`);
+    expect(job.downloads).toEqual([{ url: `${filesUrl}/fresh/${id}.mp4`, expiresAt: '2099-01-01T00:00:00.000Z' }]);
+    expect(api.requestsFor(id)).toHaveLength(1);
   });
 });
 

@@ -44,5 +44,11 @@ export class StillInvalidError extends DomainError {
   }
 }
 
+/** Magic Hour's API could not answer now (refused, rate limited, down); try again later. */
+export class UpstreamUnavailableError extends DomainError {}
+
+/** Magic Hour's API answered, but not with what was asked for (it does not know the job). */
+export class UpstreamError extends DomainError {}
+
 /** `thrown` as an Error: what a catch block receives need not be one. */
 export const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : new Error(String(thrown)));

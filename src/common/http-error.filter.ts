@@ -11,6 +11,8 @@ import {
   JobNotFoundError,
   StillInvalidError,
   StorageUnavailableError,
+  UpstreamError,
+  UpstreamUnavailableError,
 } from './domain.errors.js';
 
 /** The body of every error answer. */
@@ -34,7 +36,8 @@ function domainStatus(error: DomainError): number {
   if (error instanceof JobNotFoundError || error instanceof EventNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof ConflictError) return HttpStatus.CONFLICT;
   if (error instanceof StillInvalidError) return HttpStatus.UNPROCESSABLE_ENTITY;
-  if (error instanceof StorageUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
+  if (error instanceof StorageUnavailableError || error instanceof UpstreamUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
+  if (error instanceof UpstreamError) return HttpStatus.BAD_GATEWAY;
   return HttpStatus.INTERNAL_SERVER_ERROR;
 }
 

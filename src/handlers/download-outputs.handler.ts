@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import type { JobResponse } from '../jobs/dto/job.response.js';
 import { PermanentHandlerError, type HandlerContext, type MagicHourEvent } from './magic-hour-event.js';
 import { OnMagicHourEvent } from './on-magic-hour-event.decorator.js';
 import { StoredFileRepository } from '../jobs/stored-file.repository.js';
+import { DOWNLOAD_URL_REFRESHER, type DownloadUrlRefresher } from './download-url-refresher.js';
 
 /** Tries of one download within a run; after the last, the run fails and the framework retries it later. */
 export const DOWNLOAD_TRIES = 3;
@@ -33,7 +34,8 @@ interface WrittenFile {
  * URLs expire, and records each in `stored_files`.
  *
  * A file already recorded and still on disk with its recorded size is not fetched again, so retries
- * and replays are cheap. An expired URL, a 4xx answer (404, 403, 410, ...) or a file over
+ * and replays are cheap. An expired URL is first replaced by a fresh one from Magic Hour's API when
+ * reconciliation is on (`DOWNLOAD_URL_REFRESHER`); a URL that is still expired, a 4xx answer (404, 403, 410, ...) or a file over
  * `DOWNLOAD_MAX_BYTES` is a `PermanentHandlerError`: no later run can fix them. Network errors and
  * 408/429/5xx answers are tried {@link DOWNLOAD_TRIES} times within the run, then fail it with a
  * plain `Error` so the framework retries it later. Files are written to a `.part` name first and
@@ -46,6 +48,7 @@ export class DownloadOutputsHandler {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly files: StoredFileRepository,
+    @Optional() @Inject(DOWNLOAD_URL_REFRESHER) private readonly refresher: DownloadUrlRefresher | null = null,
   ) {}
 
   /** Stores every output of a completed job; see the class. */
@@ -86,23 +89,46 @@ export class DownloadOutputsHandler {
     download: { url: string; expires_at?: string | null },
     context: HandlerContext,
   ): Promise<void> {
-    const { url } = download;
-    const existing = await this.files.find(jobId, url);
+    const existing = await this.files.find(jobId, download.url);
     if (existing !== null && (await sizeOnDisk(existing.path)) === existing.bytes) {
       context.logger.debug(`Output ${index} of job ${jobId} is already stored as ${existing.path}`);
       return;
     }
 
-    const location = parseUrl(url);
-    const shown = `${location.origin}${location.pathname}`; // the query of a signed URL is a credential: never log it
-    if (download.expires_at && Date.parse(download.expires_at) <= Date.now()) {
-      throw new PermanentHandlerError(`Output ${index} of job ${jobId} (${shown}) expired at ${download.expires_at}`);
+    let { url } = download;
+    let location = parseUrl(url);
+    let shown = `${location.origin}${location.pathname}`; // the query of a signed URL is a credential: never log it
+    if (expired(download.expires_at ?? null)) {
+      url = await this.freshUrl(jobId, index, shown, download.expires_at!, context);
+      location = parseUrl(url);
+      shown = `${location.origin}${location.pathname}`;
     }
 
     const target = join(directory, `${index}-${fileNameOf(location)}`);
     const written = await this.downloadWithTries(url, shown, target, context);
     await this.files.record({ jobId, url, path: target, ...written });
     context.logger.log(`Stored output ${index} of job ${jobId} as ${target} (${written.bytes} bytes, sha256 ${written.sha256})`);
+  }
+
+  /**
+   * A fresh URL for an expired output, from Magic Hour's API. Without reconciliation, or when the API
+   * lists no fresh output at that place, the output is lost for good (a `PermanentHandlerError`); when
+   * the API cannot answer now, the run fails and is retried later.
+   */
+  private async freshUrl(jobId: string, index: number, shown: string, expiresAt: string, context: HandlerContext): Promise<string> {
+    const gone = `Output ${index} of job ${jobId} (${shown}) expired at ${expiresAt}`;
+    if (!this.refresher?.available) throw new PermanentHandlerError(gone);
+    let fresh;
+    try {
+      fresh = await this.refresher.refresh(jobId);
+    } catch (error) {
+      throw new Error(`${gone}; fresh URLs could not be read from Magic Hour's API now: ${(error as Error).message}`, { cause: error });
+    }
+    const replacement = fresh[index];
+    if (!replacement || expired(replacement.expiresAt))
+      throw new PermanentHandlerError(`${gone}, and Magic Hour's API lists no fresh URL for it`);
+    context.logger.log(`Output ${index} of job ${jobId} had expired; using the fresh URL from Magic Hour's API`);
+    return replacement.url;
   }
 
   private async downloadWithTries(url: string, shown: string, target: string, context: HandlerContext): Promise<WrittenFile> {
@@ -261,4 +287,9 @@ function describe(error: unknown): string {
 async function sizeOnDisk(path: string): Promise<number | null> {
   const stats = await stat(path).catch(() => null);
   return stats?.isFile() ? stats.size : null;
+}
+
+/** Whether a download's `expires_at` has passed. */
+function expired(expiresAt: string | null): boolean {
+  return expiresAt !== null && Date.parse(expiresAt) <= Date.now();
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { JobStatus, Media } from '../magic-hour/magic-hour-event.types.js';
 import { JobEntity } from '../database/entities/job.entity.js';
+import { updateReturning } from '../database/update-returning.js';
 import type { JobState } from './job-transition.js';
 
 /** Filters and keyset position for listing jobs, newest first. */
@@ -140,6 +141,16 @@ export class JobRepository {
       [id],
     );
     return row?.status ?? null;
+  }
+
+  /** Replaces a job's downloads with fresh ones (from Magic Hour's API); returns whether the job exists. */
+  async storeDownloads(id: string, downloads: readonly JobState['downloads'][number][]): Promise<boolean> {
+    const rows = await updateReturning<{ id: string }>(
+      this.dataSource,
+      `UPDATE jobs SET downloads = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING id`,
+      [id, JSON.stringify(downloads)],
+    );
+    return rows.length > 0;
   }
 
   /** One job, or `null`. */

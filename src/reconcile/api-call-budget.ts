@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 /**
@@ -57,7 +58,7 @@ type BudgetRedis = Redis & {
  * worker through Redis, under `QUEUE_PREFIX`. A call is made only once granted; while Redis cannot
  * grant (down, slow), no call is made, so the budget is never exceeded.
  */
-export class ApiCallBudget {
+export class ApiCallBudget implements OnModuleDestroy {
   private readonly redis: BudgetRedis;
   private readonly logKey: string;
   private readonly holdKey: string;
@@ -86,7 +87,11 @@ export class ApiCallBudget {
     this.redis.defineCommand('holdCalls', { numberOfKeys: 1, lua: HOLD_SCRIPT });
     // Errors show as refused grants; the connection keeps retrying on its own.
     this.redis.on('error', () => undefined);
-    this.redis.connect().catch(() => undefined);
+  }
+
+  /** Connects at the first use, so that a process that never calls the API holds no connection. */
+  private async connected(): Promise<void> {
+    if (this.redis.status === 'wait') await this.redis.connect().catch(() => undefined);
   }
 
   /**
@@ -96,6 +101,7 @@ export class ApiCallBudget {
   async tryAcquire(): Promise<number> {
     const member = `${process.pid}:${randomBytes(4).toString('hex')}:${(this.sequence += 1)}`;
     try {
+      await this.connected();
       return await this.redis.grantCall(this.logKey, this.holdKey, this.maxPerSecond, 1000 + BUDGET_MARGIN_MS, member);
     } catch {
       return 1000;
@@ -119,11 +125,12 @@ export class ApiCallBudget {
   /** Grants nothing for `ms` (Magic Hour asked, with `Retry-After`); best effort. */
   async hold(ms: number): Promise<void> {
     if (ms <= 0) return;
+    await this.connected();
     await this.redis.holdCalls(this.holdKey, Math.ceil(ms)).catch(() => undefined);
   }
 
   /** Closes the connection. */
-  close(): void {
+  onModuleDestroy(): void {
     this.redis.disconnect();
   }
 }

@@ -86,7 +86,6 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopping.abort();
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
-    this.budget.close();
   }
 
   /** Runs one pass unless one is under way; resolves with the pass under way's summary. */
