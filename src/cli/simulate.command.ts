@@ -328,11 +328,12 @@ export function formatSummary(s: SimulationSummary): string {
     .join(', ');
   const lines = [
     `mh simulate: ${s.jobs} jobs (${media}) to ${s.url}, seed ${s.seed}`,
-    `  planned    ${s.plan.events} events: ${s.plan.complete} jobs to complete, ${s.plan.error} to error` +
-      (s.plan.canceled > 0 ? `, ${s.plan.canceled} canceled (no final webhook)` : '') +
-      `; ${s.plan.skippedStarted} without started, ${s.plan.outOfOrder} out of order, ${s.plan.duplicated} events sent twice` +
-      (s.plan.lost > 0 ? `, ${s.plan.lost} jobs lost (no webhook at all)` : ''),
+    `  planned    ${s.plan.events} events: ${s.plan.complete} jobs to complete, ${s.plan.error} to error; ` +
+      `${s.plan.skippedStarted} without started, ${s.plan.outOfOrder} out of order, ${s.plan.duplicated} events sent twice`,
   ];
+  if (s.plan.lost > 0 || s.plan.canceled > 0) {
+    lines.push(`  no news    ${s.plan.lost} jobs get no webhook at all; ${s.plan.canceled} are canceled, with no final webhook`);
+  }
   if (s.registration !== null) {
     if (s.registration.error !== undefined) lines.push(`  registered failed: ${s.registration.error}`);
     else lines.push(`  registered ${s.registration.registered} of ${s.jobs} jobs with POST /jobs`);
