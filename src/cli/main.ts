@@ -1,12 +1,11 @@
 import type { CliCommand } from './cli-command.js';
 import { UsageError, type CliIo } from './cli-options.js';
-import { reconcileCommand } from './reconcile.command.js';
 import { sendCommand } from './send.command.js';
 import { signCommand } from './sign.command.js';
 import { simulateCommand } from './simulate.command.js';
 
 /** Every `mh` command, in the order `mh --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [sendCommand, simulateCommand, signCommand, reconcileCommand];
+export const COMMANDS: readonly CliCommand[] = [sendCommand, simulateCommand, signCommand];
 
 /** `mh --help`. */
 export const TOOL_HELP = `mh: play Magic Hour's side against your webhook endpoint
@@ -23,7 +22,6 @@ without them it talks to a service on http://localhost:3000.
 Examples:
   npx mh send video.completed
   npx mh simulate --jobs 100 --failure-rate 0.2 --duplicates 0.3 --out-of-order 0.3 --skip-started 0.2
-  npx mh reconcile --job cm3testjob000001
   curl http://localhost:3000/webhook -H @<(npx mh sign < body.json) --data-binary @body.json`;
 
 /**
