@@ -66,6 +66,7 @@ describe('OpenAPI document at /docs (real app)', () => {
         '/health',
         '/jobs',
         '/jobs/{id}',
+        '/jobs/reconcile',
         '/jobs/{id}/reconcile',
         '/jobs/{id}/refresh-downloads',
         '/metrics',

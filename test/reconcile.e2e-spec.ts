@@ -6,6 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { Readable } from 'node:stream';
+import type { CliIo } from '../src/cli/cli-options.js';
+import { main } from '../src/cli/main.js';
 import { OnMagicHourEvent, type MagicHourEvent } from '../src/handlers/index.js';
 import type { Media } from '../src/magic-hour/magic-hour-event.types.js';
 import {
@@ -47,6 +50,20 @@ class ReconcileWatcher {
   videoCanceled(event: MagicHourEvent): void {
     record('video.canceled', event);
   }
+}
+
+/** Runs `mh` in-process against `t`, as the bin does; captures what it prints. */
+async function mh(t: TestApp, argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: (chunk: string) => (stderr += chunk) },
+    stdin: Readable.from([Buffer.from('')]),
+    env: { MH_API_URL: await t.app.getUrl(), MH_API_KEY: TEST_API_KEY },
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
 }
 
 /** Short settings, so that a test sees several reconcile periods in seconds. */
@@ -261,8 +278,31 @@ describe('Reconciliation with Magic Hour API (fake API, real Postgres and Redis)
     expect((await c.post(`/jobs/${id}/refresh-downloads`)).status).toBe(503);
     api.setStatus('image', id, 'rendering');
     expect((await c.post(`/jobs/${id}/refresh-downloads`)).status).toBe(409);
+    const cli = await mh(t, ['reconcile']);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/answered 409: Reconciliation is off/);
     expect((await c.post(`/jobs/${projectId()}/refresh-downloads`)).status).toBe(404);
     expect((await c.http().post(`/jobs/${id}/refresh-downloads`)).status).toBe(401);
+  });
+
+  it('mh reconcile --job checks one job and prints the outcome; mh reconcile makes every unfinished job due now', async () => {
+    const id = projectId();
+    api.setStatus('video', id, 'rendering');
+    await track('video', id);
+    const one = await mh(t, ['reconcile', '--job', id, '--json']);
+    expect(one).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(one.stdout)).toEqual({ id, status: 'queued', outcome: 'unchanged', checkedAt: expect.any(String) });
+
+    const asked = api.requestsFor(id).length;
+    const all = await mh(t, ['reconcile']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^\d+ unfinished job\(s\) due a check now/);
+    // Due again at once, not after the doubled wait.
+    await eventually(async () => api.requestsFor(id).length > asked, 5000);
+
+    const unknown = await mh(t, ['reconcile', '--job', projectId()]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/answered 404/);
   });
 
   it('counts calls by outcome and gauges jobs without news for over an hour', async () => {

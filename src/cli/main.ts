@@ -1,11 +1,12 @@
 import type { CliCommand } from './cli-command.js';
 import { UsageError, type CliIo } from './cli-options.js';
+import { reconcileCommand } from './reconcile.command.js';
 import { sendCommand } from './send.command.js';
 import { signCommand } from './sign.command.js';
 import { simulateCommand } from './simulate.command.js';
 
 /** Every `mh` command, in the order `mh --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [sendCommand, simulateCommand, signCommand];
+export const COMMANDS: readonly CliCommand[] = [sendCommand, simulateCommand, signCommand, reconcileCommand];
 
 /** `mh --help`. */
 export const TOOL_HELP = `mh: play Magic Hour's side against your webhook endpoint

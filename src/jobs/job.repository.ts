@@ -143,6 +143,22 @@ export class JobRepository {
     return row?.status ?? null;
   }
 
+  /**
+   * Makes every unfinished job that is checked on a schedule (younger than `maxAgeDays`, not marked
+   * unknown to the API) due a check now; returns how many.
+   */
+  async requestCheckOfAll(maxAgeDays: number): Promise<number> {
+    const rows = await updateReturning<{ id: string }>(
+      this.dataSource,
+      `UPDATE jobs SET reconcile_checked_at = now(), reconcile_next_at = now()
+        WHERE status IN ('queued', 'rendering') AND api_not_found_at IS NULL
+          AND created_at > now() - make_interval(days => $1)
+        RETURNING id`,
+      [maxAgeDays],
+    );
+    return rows.length;
+  }
+
   /** Replaces a job's downloads with fresh ones (from Magic Hour's API); returns whether the job exists. */
   async storeDownloads(id: string, downloads: readonly JobState['downloads'][number][]): Promise<boolean> {
     const rows = await updateReturning<{ id: string }>(

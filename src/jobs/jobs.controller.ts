@@ -11,7 +11,7 @@ import type { Response } from 'express';
 import { ErrorBody } from '../common/http-error.filter.js';
 import { RestApi } from '../common/rest-api.decorator.js';
 import { JobIdParams, ListJobsQuery, RegisterJobBody } from './dto/list-jobs.query.js';
-import { JobPageResponse, JobResponse } from './dto/job.response.js';
+import { JobPageResponse, JobResponse, ReconcilePassResponse } from './dto/job.response.js';
 import { JobsService } from './jobs.service.js';
 
 /** Job status over REST, behind the API key. */
@@ -39,6 +39,18 @@ export class JobsController {
     const { created, job } = await this.jobs.register(body.id, body.media);
     response.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     return job;
+  }
+
+  @Post('reconcile')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: "One reconcile pass now: every unfinished job is due a check with Magic Hour's API",
+    description: 'Jobs older than 7 days and jobs the API does not know are left out; workers check the rest within the API budget.',
+  })
+  @ApiAcceptedResponse({ type: ReconcilePassResponse })
+  @ApiConflictResponse({ type: ErrorBody, description: 'Reconciliation is off (no MAGIC_HOUR_API_KEY)' })
+  reconcileAll(): Promise<ReconcilePassResponse> {
+    return this.jobs.requestReconcilePass();
   }
 
   @Get(':id')

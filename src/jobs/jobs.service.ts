@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ConflictError, JobNotFoundError } from '../common/domain.errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
-import type { Media } from '../magic-hour/magic-hour-event.types.js';
+import { RECONCILE_MAX_AGE_DAYS, type Media } from '../magic-hour/magic-hour-event.types.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { DEFAULT_PAGE_SIZE } from '../common/page.query.js';
 import type { ListJobsQuery } from './dto/list-jobs.query.js';
@@ -32,6 +32,16 @@ export class JobsService {
     const stored = await this.jobs.register(id, media);
     if (stored.media !== media) throw new ConflictError(`Job ${id} is tracked as a ${stored.media} job, not ${media}`);
     return { created: stored.created, job: await this.get(id) };
+  }
+
+  /**
+   * Makes every unfinished job checked on a schedule due a check now: one reconcile pass, which the
+   * workers make within the API budget. Returns how many jobs are due.
+   * @throws ConflictError when reconciliation is off
+   */
+  async requestReconcilePass(): Promise<{ due: number }> {
+    if (this.config.reconcile === null) throw new ConflictError('Reconciliation is off: set MAGIC_HOUR_API_KEY to turn it on');
+    return { due: await this.jobs.requestCheckOfAll(RECONCILE_MAX_AGE_DAYS) };
   }
 
   /**

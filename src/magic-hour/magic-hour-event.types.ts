@@ -70,6 +70,9 @@ export function isJobEventType(type: string): type is JobEventType {
   return (JOB_EVENT_TYPES as readonly string[]).includes(type);
 }
 
+/** How old a job may be (by its `created_at`) and still be checked with Magic Hour's API on a schedule. */
+export const RECONCILE_MAX_AGE_DAYS = 7;
+
 /** The statuses a job never leaves. */
 export const TERMINAL_JOB_STATUSES = ['complete', 'error', 'canceled'] as const satisfies readonly JobStatus[];
 

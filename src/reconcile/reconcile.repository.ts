@@ -2,10 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { updateReturning } from '../database/update-returning.js';
-import type { Media } from '../magic-hour/magic-hour-event.types.js';
-
-/** How old a job may be (by `created_at`) and still be checked on a schedule. */
-export const RECONCILE_MAX_AGE_DAYS = 7;
+import { RECONCILE_MAX_AGE_DAYS, type Media } from '../magic-hour/magic-hour-event.types.js';
 
 /** A job the reconciler claimed for one check. */
 export interface ClaimedJob {
@@ -53,7 +50,8 @@ export class ReconcileRepository {
          reconcile_checks = CASE WHEN job.reconcile_checked_at IS NULL OR job.updated_at > job.reconcile_checked_at
                                  THEN 0 ELSE job.reconcile_checks END,
          reconcile_checked_at = now(),
-         reconcile_next_at = now() + make_interval(secs => $2)
+         reconcile_next_at = now() + make_interval(secs => $2),
+         reconcile_outcome = 'checking'
        FROM (SELECT id FROM jobs WHERE ${DUE} ORDER BY updated_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) AS due
        WHERE job.id = due.id
        RETURNING job.id, job.media, job.reconcile_checks`,
@@ -76,12 +74,12 @@ export class ReconcileRepository {
     );
   }
 
-  /** Gives a claimed job back unchecked, due again `delaySeconds` from now. */
-  async release(id: string, delaySeconds: number): Promise<void> {
-    await this.dataSource.query(`UPDATE jobs SET reconcile_next_at = now() + make_interval(secs => $2::float8) WHERE id = $1`, [
-      id,
-      delaySeconds,
-    ]);
+  /** Gives a claimed job back unchecked (`outcome` says why), due again `delaySeconds` from now. */
+  async release(id: string, delaySeconds: number, outcome: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE jobs SET reconcile_next_at = now() + make_interval(secs => $2::float8), reconcile_outcome = $3 WHERE id = $1`,
+      [id, delaySeconds, outcome],
+    );
   }
 
   /** Magic Hour does not know the job (404): it is marked so and asked no more. */

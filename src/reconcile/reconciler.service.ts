@@ -114,7 +114,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       if (!job) break;
       const waitMs = await this.budget.acquire(BUDGET_MAX_WAIT_MS, this.stopping.signal);
       if (waitMs > 0) {
-        await this.repository.release(job.id, waitMs / 1000);
+        await this.repository.release(job.id, waitMs / 1000, 'budget_wait');
         break;
       }
       summary.checked += 1;
@@ -134,7 +134,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const reading = await this.api.getProject(job.media, job.id);
     this.metrics.recordApiCall(outcomeOf(reading));
     if (reading.kind === 'refused') {
-      await this.repository.release(job.id, 0);
+      await this.repository.release(job.id, 0, outcomeOf(reading));
       if (await this.repository.pause(reading.httpStatus, `Magic Hour's API answered ${reading.detail}`, probeSeconds(this.settings))) {
         this.logger.error(
           `Magic Hour's API refused the key or the account (${reading.detail}): reconciliation is paused; ` +

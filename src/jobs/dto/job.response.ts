@@ -54,7 +54,7 @@ export class JobReconciliationResponse {
     type: String,
     nullable: true,
     description:
-      'What the last check found: applied, unchanged, not_found, unauthorized, rate_limited, server_error, timeout, unreadable, ...',
+      'What the last check found: applied, unchanged, not_found, unauthorized, rate_limited, server_error, timeout, unreadable, ...; checking while a worker asks',
   })
   lastOutcome!: string | null;
 
@@ -167,6 +167,12 @@ export class JobResponse {
   /** Outputs stored by the download handler (empty while it is off). */
   @ApiProperty({ type: [JobFileResponse], description: 'Outputs the download handler stored (empty while it is off)' })
   files!: JobFileResponse[];
+}
+
+/** `POST /jobs/reconcile`'s answer. */
+export class ReconcilePassResponse {
+  @ApiProperty({ type: 'integer', description: 'Unfinished jobs now due a check' })
+  due!: number;
 }
 
 /** A page of jobs, newest first. */
