@@ -16,7 +16,7 @@ import { DependencyHealth, HealthResponse } from './health.response.js';
 const HEALTH_TIMEOUT_MS = 1500;
 
 /**
- * `GET /health`: Postgres and Redis, each `up` or `down`. Only Postgres decides the HTTP status
+ * `GET /health`: Postgres and Redis, each `up` or `down` (and `magicHourApi`, see below). Only Postgres decides the HTTP status
  * (503 when it is down): intake keeps working without Redis, so a load balancer must not pull an
  * instance for it; a Redis outage shows as `down` with an overall status of `degraded`.
  */

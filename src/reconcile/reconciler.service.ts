@@ -167,17 +167,23 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         retryAfterMs: null,
       });
     }
-    // Due again later only should the event not be applied (the job then is still unfinished).
+    // Recorded before the hand-over, so that whoever sees the job applied also sees why. Due again
+    // later only should the event not be applied (the job then is still unfinished).
     await this.repository.finish(job.id, 'applied', checks, this.settings.afterSeconds);
-    return recorded ? 'recorded' : 'done';
+    if (recorded === false) return 'done';
+    if (await this.queue.enqueue([{ eventId: recorded, media: job.media }])) {
+      await this.events.markEnqueued([recorded]).catch(() => undefined);
+    }
+    return 'recorded';
   }
 
   /**
-   * Stores the API's reading as the event its webhook would have been and hands it to the queue (the
-   * relay does, should Redis not take it now). Returns whether a new event was stored, or `null` when
-   * the payload does not validate as the webhook's would.
+   * Stores the API's reading as the event its webhook would have been; the caller hands it to the
+   * queue (the relay does, should Redis not take it, or the process stop first). Returns the new
+   * event's id, `false` when its key was stored already, or `null` when the payload does not validate
+   * as the webhook's would.
    */
-  private async record(job: ClaimedJob, action: JobEventAction, payload: Record<string, unknown>): Promise<boolean | null> {
+  private async record(job: ClaimedJob, action: JobEventAction, payload: Record<string, unknown>): Promise<string | false | null> {
     const type = `${job.media}.${action}`;
     const parsed = await this.parser.parse(Buffer.from(JSON.stringify({ type, payload })));
     if (parsed.kind === 'invalid' || parsed.projectId !== job.id) {
@@ -195,8 +201,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (eventId === null) return false;
     this.logger.log(`Job ${job.id}: recorded ${type} from Magic Hour's API`);
-    if (await this.queue.enqueue([{ eventId, media: job.media }])) await this.events.markEnqueued([eventId]).catch(() => undefined);
-    return true;
+    return eventId;
   }
 
   private async retryLater(job: ClaimedJob, reading: Extract<ApiReading, { kind: 'retry' }>): Promise<'done'> {
