@@ -547,6 +547,24 @@ describe('Reconcile now in headless Chromium, with reconciliation on against a f
     expect(api.requestsFor(job).map((call) => call.authorization)).toEqual(['Bearer mhk_console']);
   });
 
+  it('shows a pause the workers recorded (the API refused the key) on a job page, and not once it is lifted', async () => {
+    await t.db.query(
+      `INSERT INTO reconcile_pause (http_status, reason, paused_at, probe_at)
+       VALUES (401, 'Magic Hour''s API answered 401 Unauthorized', '2026-11-27T11:00:00Z', now() + interval '1 hour')`,
+    );
+    try {
+      await page.goto(`/admin/jobs/${job}`);
+      await expect(page.textContent('.notice-warning')).resolves.toBe(
+        "Reconciliation is paused since 2026-11-27 11:00:00 UTC: Magic Hour's API answered 401 Unauthorized. " +
+          'A worker tries the API again now and then and resumes once it answers; until then no job is checked.',
+      );
+    } finally {
+      await t.db.query(`DELETE FROM reconcile_pause`);
+    }
+    await page.reload();
+    expect(await page.locator('.notice-warning').count()).toBe(0);
+  });
+
   it('refuses the button for a finished job (409 on its page) and without the CSRF token (403), asking the API nothing', async () => {
     const before = api.requests.length;
     const token = await page.goto(`/admin/jobs/${finished}`).then(() => page.inputValue('header input[name="csrf"]'));

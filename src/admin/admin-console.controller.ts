@@ -1,14 +1,14 @@
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, Get, Inject, Logger, Param, Post, Query, Render, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Param, Post, Query, Render, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
-import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import type { ReplayOutcome } from '../events/dto/event.response.js';
 import { EventIdParams } from '../events/dto/list-events.query.js';
 import { EventsService } from '../events/events.service.js';
 import { JobIdParams } from '../jobs/dto/list-jobs.query.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { ReconcileStatusService } from '../reconcile/reconcile-status.service.js';
 import { ADMIN_LOGIN_PATH, ADMIN_PAGE_SIZE, ADMIN_PATH, ADMIN_SESSION_COOKIE } from './admin.constants.js';
 import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobQuery, AdminJobsQuery } from './admin.dto.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
@@ -45,15 +45,18 @@ const RECONCILE_REQUESTED =
 @UseFilters(AdminPageFilter)
 export class AdminConsoleController {
   private readonly logger = new Logger(AdminConsoleController.name);
-  private readonly settings: ConsoleSettings;
 
   constructor(
     private readonly jobs: JobsService,
     private readonly events: EventsService,
     private readonly sessions: AdminSessionService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.settings = { reconcileOn: config.reconcile !== null };
+    private readonly reconciliation: ReconcileStatusService,
+  ) {}
+
+  /** Whether reconciliation is on, and paused (read each time: a worker may pause or resume it). */
+  private async settings(): Promise<ConsoleSettings> {
+    const state = await this.reconciliation.state();
+    return { reconcileOn: state.enabled, pause: state.enabled ? state.pause : null };
   }
 
   @Get()
@@ -67,7 +70,8 @@ export class AdminConsoleController {
   @Render('job')
   async jobPage(@Param() params: JobIdParams, @Query() query: AdminJobQuery, @CurrentAdminSession() session: AdminSession) {
     const notice: Notice | undefined = query.reconcile === 'requested' ? { kind: 'ok', text: RECONCILE_REQUESTED } : undefined;
-    return jobView(session, await this.jobs.get(params.id), this.settings, notice);
+    const [job, settings] = await Promise.all([this.jobs.get(params.id), this.settings()]);
+    return jobView(session, job, settings, notice);
   }
 
   /**
@@ -90,10 +94,10 @@ export class AdminConsoleController {
     } catch (error) {
       if (!(error instanceof ConflictError) || !wantsHtml(request.headers)) throw error;
       const body = errorBodyFor(error, this.logger);
-      const job = await this.jobs.get(params.id);
+      const [job, settings] = await Promise.all([this.jobs.get(params.id), this.settings()]);
       response
         .status(body.statusCode)
-        .render('job', jobView(session, job, this.settings, { kind: 'error', text: `Not reconciled: ${String(body.message)}` }));
+        .render('job', jobView(session, job, settings, { kind: 'error', text: `Not reconciled: ${String(body.message)}` }));
     }
   }
 

@@ -169,6 +169,8 @@ export function jobsView(session: AdminSession, page: JobPageResponse, filter: J
 export interface ConsoleSettings {
   /** Whether reconciliation with Magic Hour's API is on (`MAGIC_HOUR_API_KEY` set). */
   reconcileOn: boolean;
+  /** Why and since when it is paused (the API refused the key or the account); `null` or absent: not paused. */
+  pause?: { httpStatus: number; reason: string; pausedAt: Date } | null;
 }
 
 /** Where an event came from, as the console words it. */
@@ -213,6 +215,14 @@ export function jobView(session: AdminSession, job: JobResponse, settings: Conso
       nextCheckAt: time(reconciliation.nextCheckAt),
       lastOutcome: reconciliation.lastOutcome ?? '–',
       notFoundAt: reconciliation.notFoundAt === null ? null : time(reconciliation.notFoundAt),
+      paused: settings.pause
+        ? ({
+            kind: 'warning',
+            text:
+              `Reconciliation is paused since ${time(settings.pause.pausedAt.toISOString()).text} UTC: ${settings.pause.reason}. ` +
+              'A worker tries the API again now and then and resumes once it answers; until then no job is checked.',
+          } satisfies Notice)
+        : null,
       button: reconcileButton(job, session, settings),
     },
     downloads: job.downloads.map((download) => ({

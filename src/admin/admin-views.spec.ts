@@ -186,6 +186,15 @@ describe('console pages', () => {
     }
   });
 
+  it('says on a job page that reconciliation is paused, since when and why, escaped', async () => {
+    const pause = { httpStatus: 401, reason: `Magic Hour's API answered 401 ${SCRIPT}`, pausedAt: new Date('2026-11-27T11:00:00.000Z') };
+    const page = await jobPage(session, { ...hostileJob, status: 'rendering' }, { reconcileOn: true, pause });
+    expect(scripts(page)).toEqual([]);
+    expect(page).toContain('<p class="notice notice-warning" role="status">Reconciliation is paused since 2026-11-27 11:00:00 UTC');
+    expect(page).toContain('answered 401 &lt;script&gt;');
+    expect(await jobPage(session, hostileJob, { reconcileOn: true, pause: null })).not.toContain('Reconciliation is paused');
+  });
+
   it('renders an event page with a hostile payload and errors escaped', async () => {
     const page = await eventPage(session, hostileEvent('failed'));
     expect(scripts(page)).toEqual([]);
