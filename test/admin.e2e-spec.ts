@@ -7,6 +7,7 @@ import { eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
 import { eventually, startApp, TEST_API_KEY, TEST_SECRET, type TestApp } from './support/app.js';
 import { launchChromium } from './support/browser.js';
+import { startFakeMagicHourApi, type FakeMagicHourApi } from '../src/simulator/fake-magic-hour-api.js';
 
 /** Projects whose `audio.completed` handler fails (a dead letter at once) until removed. */
 const broken = new Set<string>();
@@ -190,6 +191,24 @@ describe('Operator console and Bull Board in headless Chromium', () => {
     expect(timeline).toHaveLength(1);
     expect(timeline[0]).toContain('video.completed');
     expect(timeline[0]).toContain('processed');
+  });
+
+  it("shows each event's source and, with reconciliation off, Reconcile now disabled with the reason; a forced form gets 409 on the page", async () => {
+    await page.goto(`/admin/jobs/${jobs.rendering}`);
+    await expect(page.textContent('#timeline tbody tr .source')).resolves.toBe('webhook');
+    const button = page.locator('#reconcile-now');
+    expect(await button.isDisabled()).toBe(true);
+    await expect(page.textContent('#reconcile-off')).resolves.toContain('Reconciliation is off: set MAGIC_HOUR_API_KEY');
+    // The same request a stale page (or a hand-made form) would send, with the session's own token.
+    const token = await page.inputValue('header input[name="csrf"]');
+    const forced = await context.request.post(`/admin/jobs/${jobs.rendering}/reconcile`, {
+      form: { csrf: token },
+      headers: { accept: 'text/html' },
+    });
+    expect(forced.status()).toBe(409);
+    const html = await forced.text();
+    expect(html).toContain('Not reconciled: Reconciliation is off');
+    expect(html).toContain('<span class="status status-rendering">rendering</span>');
   });
 
   it('lists the failed and the quarantined events, each with a Replay button', async () => {
@@ -466,5 +485,98 @@ describe('Operator console with no API key configured', () => {
     expect(res.status).toBe(403);
     // Nor does a request with no body at all get through without it.
     expect((await request(t.app.getHttpServer()).post('/admin/events/0b5f8a3e-7c1d-4e2f-9a6b-3c4d5e6f7a8b/replay')).status).toBe(403);
+  });
+});
+
+describe('Reconcile now in headless Chromium, with reconciliation on against a fake of Magic Hour', () => {
+  let t: TestApp;
+  let api: FakeMagicHourApi;
+  let browser: Browser;
+  let page: Page;
+  const job = projectId();
+  const finished = projectId();
+
+  beforeAll(async () => {
+    api = await startFakeMagicHourApi({ token: 'mhk_console' });
+    browser = await launchChromium();
+    // Checked on a schedule only after an hour without news: here only the button asks.
+    t = await startApp(
+      { MAGIC_HOUR_API_KEY: 'mhk_console', MAGIC_HOUR_API_URL: api.url, RECONCILE_AFTER_SECONDS: '3600', RECONCILE_INTERVAL_MS: '200' },
+      undefined,
+      { handlers: [NotifyHandler] },
+    );
+    const http = request(t.app.getHttpServer());
+    for (const body of [eventBody('video.started', job), eventBody('video.completed', finished)]) {
+      expect((await http.post('/webhook').set(signedHeaders(body, TEST_SECRET)).send(body)).status).toBe(200);
+    }
+    await eventually(async () => Number((await t.db.query(`SELECT count(*) FROM jobs`))[0].count) === 2);
+    api.setStatus('video', job, 'canceled');
+
+    const address = t.app.getHttpServer().address() as { port: number };
+    page = await (await browser.newContext({ baseURL: `http://127.0.0.1:${address.port}` })).newPage();
+    await page.goto('/admin/login');
+    await page.fill('input[name="key"]', TEST_API_KEY);
+    await Promise.all([page.waitForURL('**/admin'), page.click('button[type="submit"]')]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await api?.close();
+  });
+
+  it("asks Magic Hour's API about the job: it turns canceled, with the event's source shown as the API", async () => {
+    await page.goto(`/admin/jobs/${job}`);
+    await expect(page.textContent('h1 .status')).resolves.toBe('rendering');
+    expect(await page.locator('#reconcile-now').isDisabled()).toBe(false);
+    expect(api.requestsFor(job)).toEqual([]);
+
+    await Promise.all([page.waitForURL(`**/admin/jobs/${job}?reconcile=requested`), page.click('#reconcile-now')]);
+    await expect(page.textContent('.notice-ok')).resolves.toContain("a worker checks the job with Magic Hour's API");
+    await eventually(async () => {
+      await page.reload();
+      return (await page.textContent('h1 .status')) === 'canceled';
+    });
+    const rows = await page.locator('#timeline tbody tr').allTextContents();
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain('video.canceled');
+    await expect(page.textContent('#timeline tbody tr:nth-child(2) .source')).resolves.toBe("Magic Hour's API");
+    await expect(page.textContent('#reconciliation')).resolves.toContain('applied');
+    // Finished now: nothing more to ask, and the button says so.
+    expect(await page.locator('#reconcile-now').isDisabled()).toBe(true);
+    await expect(page.textContent('#reconcile-off')).resolves.toContain('The job is canceled');
+    expect(api.requestsFor(job).map((call) => call.authorization)).toEqual(['Bearer mhk_console']);
+  });
+
+  it('shows a pause the workers recorded (the API refused the key) on a job page, and not once it is lifted', async () => {
+    await t.db.query(
+      `INSERT INTO reconcile_pause (http_status, reason, paused_at, probe_at)
+       VALUES (401, 'Magic Hour''s API answered 401 Unauthorized', '2026-11-27T11:00:00Z', now() + interval '1 hour')`,
+    );
+    try {
+      await page.goto(`/admin/jobs/${job}`);
+      await expect(page.textContent('.notice-warning')).resolves.toBe(
+        "Reconciliation is paused since 2026-11-27 11:00:00 UTC: Magic Hour's API answered 401 Unauthorized. " +
+          'A worker tries the API again now and then and resumes once it answers; until then no job is checked.',
+      );
+    } finally {
+      await t.db.query(`DELETE FROM reconcile_pause`);
+    }
+    await page.reload();
+    expect(await page.locator('.notice-warning').count()).toBe(0);
+  });
+
+  it('refuses the button for a finished job (409 on its page) and without the CSRF token (403), asking the API nothing', async () => {
+    const before = api.requests.length;
+    const token = await page.goto(`/admin/jobs/${finished}`).then(() => page.inputValue('header input[name="csrf"]'));
+    const finishedJob = await page.context().request.post(`/admin/jobs/${finished}/reconcile`, {
+      form: { csrf: token },
+      headers: { accept: 'text/html' },
+    });
+    expect(finishedJob.status()).toBe(409);
+    expect(await finishedJob.text()).toContain(`Not reconciled: Job ${finished} is complete`);
+    const forged = await page.context().request.post(`/admin/jobs/${job}/reconcile`, { form: { csrf: 'forged' } });
+    expect(forged.status()).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(api.requests.length).toBe(before);
   });
 });

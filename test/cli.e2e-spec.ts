@@ -165,7 +165,7 @@ describe('mh against the real service (Postgres and Redis)', () => {
     // Each duplicated event was recognised as one by the service (more only if a retry repeated a stored event).
     expect(summary.answeredDuplicate).toBeGreaterThanOrEqual(plan.duplicated);
     expect(summary.answeredDuplicate).toBeLessThanOrEqual(plan.duplicated + summary.retried);
-    expect(summary.check).toEqual({ checked: 30, ok: 30, mismatched: [] });
+    expect(summary.check).toEqual({ checked: 30, ok: 30, mismatched: [], fromApi: 0 });
     // And the service stored exactly what was planned: one row per distinct event, one job per job.
     expect((await count('SELECT count(*) AS n FROM jobs')) - jobsBefore).toBe(30);
     expect((await count('SELECT count(*) AS n FROM webhook_events')) - eventsBefore).toBe(plan.events);

@@ -8,12 +8,13 @@ import { EventIdParams } from '../events/dto/list-events.query.js';
 import { EventsService } from '../events/events.service.js';
 import { JobIdParams } from '../jobs/dto/list-jobs.query.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { ReconcileStatusService } from '../reconcile/reconcile-status.service.js';
 import { ADMIN_LOGIN_PATH, ADMIN_PAGE_SIZE, ADMIN_PATH, ADMIN_SESSION_COOKIE } from './admin.constants.js';
-import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobsQuery } from './admin.dto.js';
+import { AdminCsrfForm, AdminEventQuery, AdminEventsQuery, AdminJobQuery, AdminJobsQuery } from './admin.dto.js';
 import { AdminCsrfGuard } from './admin-csrf.guard.js';
 import { CurrentAdminSession, wantsHtml } from './admin-http.js';
 import { AdminPageFilter } from './admin-page.filter.js';
-import { eventsView, eventView, jobsView, jobView, type Notice } from './admin-pages.presenter.js';
+import { type ConsoleSettings, eventsView, eventView, jobsView, jobView, type Notice } from './admin-pages.presenter.js';
 import { type AdminSession, AdminSessionService } from './admin-session.service.js';
 
 /**
@@ -30,9 +31,13 @@ const REPLAYED: Record<ReplayOutcome, string> = {
     'Replayed: the event is not valid, so it is now quarantined with the reasons under Last error; once they are fixed, replay it again.',
 };
 
+/** What the job page says once "Reconcile now" was asked for. */
+const RECONCILE_REQUESTED =
+  "Asked: a worker checks the job with Magic Hour's API at its next reconcile pass, within the API budget. Reload to see the outcome.";
+
 /**
  * The operator console's pages (behind `AdminAuthMiddleware`): jobs, a job's timeline, events and
- * their replay. Reads go through the same services as the REST API.
+ * their replay, a job's reconciliation. Reads and actions go through the same services as the REST API.
  */
 // HTML pages for people, not part of the REST API the OpenAPI document describes.
 @ApiExcludeController()
@@ -45,7 +50,14 @@ export class AdminConsoleController {
     private readonly jobs: JobsService,
     private readonly events: EventsService,
     private readonly sessions: AdminSessionService,
+    private readonly reconciliation: ReconcileStatusService,
   ) {}
+
+  /** Whether reconciliation is on, and paused (read each time: a worker may pause or resume it). */
+  private async settings(): Promise<ConsoleSettings> {
+    const state = await this.reconciliation.state();
+    return { reconcileOn: state.enabled, pause: state.enabled ? state.pause : null };
+  }
 
   @Get()
   @Render('jobs')
@@ -56,8 +68,37 @@ export class AdminConsoleController {
 
   @Get('jobs/:id')
   @Render('job')
-  async jobPage(@Param() params: JobIdParams, @CurrentAdminSession() session: AdminSession) {
-    return jobView(session, await this.jobs.get(params.id));
+  async jobPage(@Param() params: JobIdParams, @Query() query: AdminJobQuery, @CurrentAdminSession() session: AdminSession) {
+    const notice: Notice | undefined = query.reconcile === 'requested' ? { kind: 'ok', text: RECONCILE_REQUESTED } : undefined;
+    const [job, settings] = await Promise.all([this.jobs.get(params.id), this.settings()]);
+    return jobView(session, job, settings, notice);
+  }
+
+  /**
+   * The Reconcile now button: asks for a check with Magic Hour's API as `POST /jobs/:id/reconcile`
+   * does, then shows the job. A refusal (reconciliation off, the job finished) is shown on the job's
+   * page; a client not asking for HTML gets it as JSON, like every other console error.
+   */
+  @Post('jobs/:id/reconcile')
+  @UseGuards(AdminCsrfGuard)
+  async reconcile(
+    @Param() params: JobIdParams,
+    @Body() _form: AdminCsrfForm,
+    @CurrentAdminSession() session: AdminSession,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    try {
+      await this.jobs.requestReconcile(params.id);
+      response.redirect(303, `${ADMIN_PATH}/jobs/${encodeURIComponent(params.id)}?reconcile=requested`);
+    } catch (error) {
+      if (!(error instanceof ConflictError) || !wantsHtml(request.headers)) throw error;
+      const body = errorBodyFor(error, this.logger);
+      const [job, settings] = await Promise.all([this.jobs.get(params.id), this.settings()]);
+      response
+        .status(body.statusCode)
+        .render('job', jobView(session, job, settings, { kind: 'error', text: `Not reconciled: ${String(body.message)}` }));
+    }
   }
 
   @Get('events')

@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../common/http-error.filter.js';
 import type { EventResponse } from '../events/dto/event.response.js';
 import type { JobPageResponse, JobResponse } from '../jobs/dto/job.response.js';
-import { EVENT_STATUSES, JOB_STATUSES, MEDIA } from '../magic-hour/magic-hour-event.types.js';
+import { EVENT_STATUSES, isTerminalStatus, JOB_STATUSES, MEDIA, type EventSource } from '../magic-hour/magic-hour-event.types.js';
 import { ADMIN_PATH } from './admin.constants.js';
 import type { AdminSession } from './admin-session.service.js';
 
@@ -79,7 +79,7 @@ export function duration(ms: number): string {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
-/** From the job's creation to its first terminal event; `–` while it renders. */
+/** From the job's creation to its completion or error; `–` while it renders (and for a canceled job). */
 function jobDuration(job: JobResponse): string {
   const end = job.completedAt ?? job.erroredAt;
   return end === null ? '–' : duration(Date.parse(end) - Date.parse(job.createdAt));
@@ -179,10 +179,35 @@ export function jobsView(session: AdminSession, page: JobPageResponse, filter: J
   };
 }
 
-/** `views/job.hbs`: one job, its outputs and the timeline of its events. */
-export function jobView(session: AdminSession, job: JobResponse) {
+/** What the console knows of the service's settings that changes what a page offers. */
+export interface ConsoleSettings {
+  /** Whether reconciliation with Magic Hour's API is on (`MAGIC_HOUR_API_KEY` set). */
+  reconcileOn: boolean;
+  /** Why and since when it is paused (the API refused the key or the account); `null` or absent: not paused. */
+  pause?: { httpStatus: number; reason: string; pausedAt: Date } | null;
+}
+
+/** Where an event came from, as the console words it. */
+const SOURCE_TEXT: Record<EventSource, string> = { webhook: 'webhook', api: "Magic Hour's API" };
+
+/**
+ * The "Reconcile now" button: a form (`POST .../reconcile` with the CSRF token) while the job is
+ * unfinished and reconciliation is on, else the button disabled with the reason.
+ */
+function reconcileButton(job: JobResponse, session: AdminSession, settings: ConsoleSettings) {
+  let reason: string | null = null;
+  if (!settings.reconcileOn) reason = "Reconciliation is off: set MAGIC_HOUR_API_KEY to let the service ask Magic Hour's API.";
+  else if (isTerminalStatus(job.status)) reason = `The job is ${job.status}: its status will not change, so there is nothing to ask.`;
+  if (reason !== null) return { form: null, reason };
+  return { form: { action: `${jobHref(job.id)}/reconcile`, csrf: session.csrfToken() }, reason: null };
+}
+
+/** `views/job.hbs`: one job, its outputs, where it stands with reconciliation and the timeline of its events. */
+export function jobView(session: AdminSession, job: JobResponse, settings: ConsoleSettings, notice?: Notice) {
+  const { reconciliation } = job;
   return {
     ...frame(`Job ${job.id}`, session),
+    notice: notice ?? null,
     job: {
       id: job.id,
       status: job.status,
@@ -199,6 +224,21 @@ export function jobView(session: AdminSession, job: JobResponse) {
       error: job.error ? shownText(`${job.error.code ?? ''}: ${job.error.message ?? ''}`, TEXT_SHOWN_MAX) : null,
       details: Object.entries(job.details).map(([name, value]) => ({ name, value: String(value) })),
     },
+    reconciliation: {
+      lastCheckedAt: time(reconciliation.lastCheckedAt),
+      nextCheckAt: time(reconciliation.nextCheckAt),
+      lastOutcome: reconciliation.lastOutcome ?? '–',
+      notFoundAt: reconciliation.notFoundAt === null ? null : time(reconciliation.notFoundAt),
+      paused: settings.pause
+        ? ({
+            kind: 'warning',
+            text:
+              `Reconciliation is paused since ${time(settings.pause.pausedAt.toISOString()).text} UTC: ${settings.pause.reason}. ` +
+              'A worker tries the API again now and then and resumes once it answers; until then no job is checked.',
+          } satisfies Notice)
+        : null,
+      button: reconcileButton(job, session, settings),
+    },
     downloads: job.downloads.map((download) => ({
       link: { href: externalUrl(download.url), text: download.url },
       expiresAt: time(download.expiresAt),
@@ -208,6 +248,8 @@ export function jobView(session: AdminSession, job: JobResponse) {
       receivedAt: time(event.receivedAt),
       type: event.type,
       status: event.status,
+      source: event.source,
+      sourceText: SOURCE_TEXT[event.source],
       processedAt: time(event.processedAt),
       after: event.processedAt === null ? '–' : duration(Date.parse(event.processedAt) - Date.parse(event.receivedAt)),
     })),
@@ -269,6 +311,8 @@ export function eventView(session: AdminSession, event: EventResponse, notice?: 
       eventKey: event.eventKey,
       job: eventJob(event),
       receivedAt: time(event.receivedAt),
+      source: event.source,
+      sourceText: SOURCE_TEXT[event.source],
       signedAt: event.staleSignedAt === null ? null : time(event.staleSignedAt),
       processedAt: time(event.processedAt),
       attempts: event.attempts,

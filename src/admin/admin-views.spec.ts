@@ -7,6 +7,7 @@ import type { EventResponse } from '../events/dto/event.response.js';
 import type { JobResponse } from '../jobs/dto/job.response.js';
 import type { EventStatus } from '../magic-hour/magic-hour-event.types.js';
 import {
+  type ConsoleSettings,
   duration,
   errorView,
   eventsView,
@@ -74,6 +75,10 @@ const hostileEvent = (status: EventStatus): EventResponse => ({
   ],
 });
 
+/** Reconciliation on, as with `MAGIC_HOUR_API_KEY` set; and off. */
+const ON: ConsoleSettings = { reconcileOn: true };
+const OFF: ConsoleSettings = { reconcileOn: false };
+
 /** Every `<script` in a page: the console writes none, so any is injected. */
 const scripts = (page: string) => page.match(/<script/gi) ?? [];
 
@@ -102,7 +107,7 @@ afterAll(async () => {
 describe('console pages', () => {
   it('renders a job whose fields hold <script> as text, escaped, on the list and on its own page', async () => {
     const list = await jobsPage(session, { items: [hostileJob], nextCursor: null }, {});
-    const one = await jobPage(session, hostileJob);
+    const one = await jobPage(session, hostileJob, ON);
     for (const page of [list, one]) {
       expect(scripts(page)).toEqual([]);
       expect(page).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
@@ -118,7 +123,7 @@ describe('console pages', () => {
     const name = `N${'a'.repeat(50_000)}`;
     const job: JobResponse = { ...hostileJob, name, projectType: 'T'.repeat(3000), error: { code: 'E', message: 'm'.repeat(9000) } };
     const list = await jobsPage(session, { items: [job], nextCursor: null }, {});
-    const one = await jobPage(session, job);
+    const one = await jobPage(session, job, ON);
     expect(list).toContain(`N${'a'.repeat(119)}… (50001 characters)`);
     expect(list).not.toContain('a'.repeat(120));
     expect(one).toContain(`N${'a'.repeat(1999)}… (50001 characters)`);
@@ -135,10 +140,80 @@ describe('console pages', () => {
   });
 
   it('never links a download URL that is not http(s), and escapes one that is', async () => {
-    const page = await jobPage(session, hostileJob);
+    const page = await jobPage(session, hostileJob, ON);
     expect(page).not.toMatch(/href="javascript:/i);
     expect(page).toContain('<span class="mono">javascript:alert(1)</span>'); // shown as text
     expect(page).toContain('href="https://videos.magichour.ai/out.mp4?a&#x3D;%22%3E%3Cscript%3Ex%3C/script%3E"');
+  });
+
+  it("shows each event's source on a job's timeline, and where the job stands with reconciliation, escaped", async () => {
+    const job: JobResponse = {
+      ...hostileJob,
+      status: 'canceled',
+      reconciliation: {
+        lastCheckedAt: '2026-11-27T10:20:00.000Z',
+        nextCheckAt: '2026-11-27T10:50:00.000Z',
+        lastOutcome: `applied${SCRIPT}`,
+        notFoundAt: null,
+      },
+      events: [
+        { type: 'video.started', status: 'processed', receivedAt: '2026-11-27T10:00:01.000Z', processedAt: null, source: 'webhook' },
+        { type: 'video.canceled', status: 'processed', receivedAt: '2026-11-27T10:20:00.000Z', processedAt: null, source: 'api' },
+      ],
+    };
+    const page = await jobPage(session, job, ON);
+    expect(scripts(page)).toEqual([]);
+    expect(page).toContain('<span class="status status-canceled">canceled</span>');
+    const rows = page.slice(page.indexOf('id="timeline"')).split('<tr>').slice(2);
+    expect(rows[0]).toContain('<td class="source source-webhook">webhook</td>');
+    expect(rows[1]).toContain('<td class="mono">video.canceled</td>');
+    expect(rows[1]).toContain('<td class="source source-api">Magic Hour&#x27;s API</td>');
+    const state = page.slice(page.indexOf('id="reconciliation"'), page.indexOf('</dl>', page.indexOf('id="reconciliation"')));
+    expect(state).toContain('<dt>Last checked</dt><dd><time datetime="2026-11-27T10:20:00.000Z">2026-11-27 10:20:00 UTC</time>');
+    expect(state).toContain('<dt>Next check</dt><dd><time datetime="2026-11-27T10:50:00.000Z">');
+    expect(state).toContain('applied&lt;script&gt;');
+    expect(state).not.toContain('Not found');
+
+    const notFound = await jobPage(
+      session,
+      { ...job, reconciliation: { ...job.reconciliation, notFoundAt: '2026-11-27T10:21:00.000Z' } },
+      ON,
+    );
+    expect(notFound).toContain('<dt>Not found</dt><dd class="error"><time datetime="2026-11-27T10:21:00.000Z">');
+    const fresh = await jobPage(
+      session,
+      { ...job, reconciliation: { lastCheckedAt: null, nextCheckAt: null, lastOutcome: null, notFoundAt: null } },
+      ON,
+    );
+    expect(fresh).toMatch(/<dt>Last checked<\/dt><dd><span class="empty-value">–<\/span><\/dd>/);
+  });
+
+  it('offers Reconcile now, with the CSRF token, for an unfinished job while reconciliation is on; else says why not', async () => {
+    const action = `action="/admin/jobs/${encodeURIComponent(hostileJob.id)}/reconcile"`;
+    for (const status of ['queued', 'rendering'] as const) {
+      const page = await jobPage(session, { ...hostileJob, status }, ON);
+      expect(page).toContain(action);
+      expect(page).toContain('<input type="hidden" name="csrf" value="csrf-token-1">');
+      expect(page).toMatch(/<button type="submit" id="reconcile-now">Reconcile now<\/button>/);
+    }
+    const off = await jobPage(session, { ...hostileJob, status: 'rendering' }, OFF);
+    expect(off).not.toContain(action);
+    expect(off).toMatch(/<button type="button" id="reconcile-now" disabled aria-describedby="reconcile-off">/);
+    expect(off).toContain('Reconciliation is off: set MAGIC_HOUR_API_KEY');
+    for (const status of ['complete', 'error', 'canceled'] as const) {
+      const page = await jobPage(session, { ...hostileJob, status }, ON);
+      expect(page).not.toContain(action);
+      expect(page).toContain(`The job is ${status}: its status will not change`);
+    }
+  });
+
+  it('says on a job page that reconciliation is paused, since when and why, escaped', async () => {
+    const pause = { httpStatus: 401, reason: `Magic Hour's API answered 401 ${SCRIPT}`, pausedAt: new Date('2026-11-27T11:00:00.000Z') };
+    const page = await jobPage(session, { ...hostileJob, status: 'rendering' }, { reconcileOn: true, pause });
+    expect(scripts(page)).toEqual([]);
+    expect(page).toContain('<p class="notice notice-warning" role="status">Reconciliation is paused since 2026-11-27 11:00:00 UTC');
+    expect(page).toContain('answered 401 &lt;script&gt;');
+    expect(await jobPage(session, hostileJob, { reconcileOn: true, pause: null })).not.toContain('Reconciliation is paused');
   });
 
   it('renders an event page with a hostile payload and errors escaped', async () => {
@@ -147,6 +222,10 @@ describe('console pages', () => {
     expect(page).toContain('&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;');
     expect(page).toContain('&quot;&lt;b&gt;key&lt;/b&gt;&quot;');
     expect(page).toContain('<td class="mono">H.&lt;script&gt;');
+    expect(page).toContain('<dt>Source</dt><dd class="source source-webhook">webhook</dd>');
+    expect(await eventPage(session, { ...hostileEvent('processed'), source: 'api' })).toContain(
+      '<dt>Source</dt><dd class="source source-api">Magic Hour&#x27;s API</dd>',
+    );
   });
 
   it('shows a Replay button with the CSRF token for failed, quarantined and stale events only', async () => {

@@ -68,6 +68,14 @@ export class AdminEventQuery {
   replayed?: ReplayOutcome;
 }
 
+/** `GET /admin/jobs/:id` query. */
+export class AdminJobQuery {
+  /** Set by the Reconcile now button's redirect, for the page to say what was done. */
+  @IsOptional()
+  @IsIn(['requested'])
+  reconcile?: 'requested';
+}
+
 /** The login form. */
 export class AdminLoginForm {
   @IsString()

@@ -5,6 +5,7 @@ import { EventsModule } from '../events/events.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { QueueBoard } from '../queue/queue-board.js';
 import { WebhookQueueModule } from '../queue/webhook-queue.module.js';
+import { ReconcileStatusModule } from '../reconcile/reconcile-status.module.js';
 import { ADMIN_FORM_LIMIT_BYTES, ADMIN_LOGIN_PATH, ADMIN_PATH, QUEUE_BOARD_PATH } from './admin.constants.js';
 import { AdminAuthMiddleware } from './admin-auth.middleware.js';
 import { AdminConsoleController } from './admin-console.controller.js';
@@ -57,7 +58,7 @@ const LOGIN = { path: ADMIN_LOGIN_PATH.slice(1), method: RequestMethod.ALL };
  * HTTP role only. `useAdminViews` sets up its templates and stylesheet on the app.
  */
 @Module({
-  imports: [JobsModule, EventsModule, WebhookQueueModule],
+  imports: [JobsModule, EventsModule, WebhookQueueModule, ReconcileStatusModule],
   controllers: [AdminLoginController, AdminConsoleController],
   providers: [AdminSessionStore, AdminSessionService, AdminSessionMiddleware, AdminAuthMiddleware, AdminCsrfGuard],
 })

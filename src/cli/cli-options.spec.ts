@@ -84,11 +84,11 @@ describe('mh (argument handling)', () => {
   it('prints the tool help, listing every command, for --help', async () => {
     const { code, stdout } = await mh(['--help']);
     expect(code).toBe(0);
-    for (const command of ['send', 'simulate', 'sign']) expect(stdout).toContain(`  ${command} `);
+    for (const command of ['send', 'simulate', 'sign', 'reconcile']) expect(stdout).toContain(`  ${command} `);
     expect(stdout).toContain('MH_WEBHOOK_URL');
   });
 
-  it.each(['send', 'simulate', 'sign'])("prints %s's help with the common flags and their variables", async (command) => {
+  it.each(['send', 'simulate', 'sign', 'reconcile'])("prints %s's help with the common flags and their variables", async (command) => {
     for (const argv of [
       [command, '--help'],
       [command, '-h'],
@@ -121,6 +121,13 @@ describe('mh (argument handling)', () => {
       '--duplicates',
       '--out-of-order',
       '--skip-started',
+      '--lose',
+      '--cancel',
+      '--fake-api-port',
+      '--fake-api-host',
+      '--fake-api-key',
+      'MAGIC_HOUR_API_URL',
+      'RECONCILE_AFTER_SECONDS',
       '--max-retries',
       '--backoff-base-ms',
       '--backoff-cap-ms',
@@ -143,7 +150,13 @@ describe('mh (argument handling)', () => {
     [['simulate', '--jobs'], "Option '--jobs <value>' argument missing"],
     [['simulate', '--failure-rate', '2'], '--failure-rate must be a number from 0 to 1'],
     [['simulate', '--url', 'not a url'], '--url must be an http(s) URL'],
+    [['simulate', '--lose', '0.2'], '--lose and --cancel need --fake-api-port'],
+    [['simulate', '--cancel', '0.1', '--lose', '0'], '--lose and --cancel need --fake-api-port'],
+    [['simulate', '--lose', '1.5', '--fake-api-port', '4010'], '--lose must be a number from 0 to 1'],
+    [['simulate', '--fake-api-port', '70000'], '--fake-api-port must be a whole number from 1 to 65535'],
     [['sign', '--timestamp', '-5'], '--timestamp'],
+    [['reconcile', '--job', 'a b'], '--job must be 1 to 200 printable ASCII characters'],
+    [['reconcile', '--timeout-ms', 'soon'], '--timeout-ms must be a whole number'],
   ])('answers %p with exit code 2 and a reason', async (argv, reason) => {
     const { code, stderr, stdout } = await mh(argv);
     expect(code).toBe(2);

@@ -4,8 +4,8 @@ import { concurrencyLimit, describeFetchError, sleep } from './delivery.js';
 export interface StatusExpectation {
   id: string;
   media: string;
-  expected: 'complete' | 'error';
-  /** Whether to wait for it; a job whose delivery was given up is looked at once. */
+  expected: 'complete' | 'error' | 'canceled';
+  /** Whether to wait for it; a job whose delivery was given up is looked at once, unless the service can ask Magic Hour's API. */
   wait: boolean;
 }
 
@@ -23,6 +23,8 @@ export interface StatusCheckResult {
   checked: number;
   ok: number;
   mismatched: StatusMismatch[];
+  /** Jobs at their status whose history holds an event the service read from Magic Hour's API (`source: "api"`). */
+  fromApi: number;
 }
 
 /** Where the API is and how long to wait. */
@@ -44,13 +46,20 @@ export interface StatusCheckOptions {
 /** The API refused the key or answered in a way that waiting will not fix. */
 export class StatusCheckError extends Error {}
 
-const TERMINAL = new Set(['complete', 'error']);
+/** How long a `429` asks to wait (`Retry-After` in seconds; 1 s when it says nothing readable). */
+export function retryAfterMs(response: Response): number {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
+}
+
+const TERMINAL = new Set(['complete', 'error', 'canceled']);
 
 /**
  * Polls `GET /jobs/:id` for every job until each shows its expected status or `timeoutMs` passes.
  * Processing is asynchronous (the webhook is answered once the event is stored), so a job may still be
- * `rendering` or missing for a moment; a job at the other terminal status is final at once, since the
- * status never changes after the first terminal event. A 401 or 403 stops the check with an error.
+ * `rendering` or missing for a moment; a job at another terminal status is final at once, since the
+ * status never changes after the first terminal event. A 429 makes the next round wait its
+ * `Retry-After`; a 401 or 403 stops the check with an error.
  */
 export async function checkJobStatuses(
   expectations: readonly StatusExpectation[],
@@ -63,9 +72,12 @@ export async function checkJobStatuses(
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
   const lastSeen = new Map<string, string>();
+  const fromApi = new Set<string>();
   const mismatched: StatusMismatch[] = [];
   let pending = [...expectations];
   const deadline = Date.now() + options.timeoutMs;
+  // The longest wait a rate-limited answer in this round asked for.
+  let rateLimitedMs = 0;
 
   const look = async (job: StatusExpectation): Promise<string> => {
     try {
@@ -80,8 +92,10 @@ export async function checkJobStatuses(
         );
       }
       if (response.status === 404) return 'not found';
+      if (response.status === 429) rateLimitedMs = Math.max(rateLimitedMs, retryAfterMs(response));
       if (response.status !== 200) return `HTTP ${response.status}`;
-      const status = (JSON.parse(text) as { status?: unknown }).status;
+      const { status, events } = JSON.parse(text) as { status?: unknown; events?: Array<{ source?: unknown }> };
+      if (Array.isArray(events) && events.some((event) => event?.source === 'api')) fromApi.add(job.id);
       return typeof status === 'string' ? status : 'no status in the answer';
     } catch (error) {
       if (error instanceof StatusCheckError) throw error;
@@ -107,8 +121,11 @@ export async function checkJobStatuses(
       }
       break;
     }
-    await sleep(options.pollMs ?? 250);
+    // Over the API's rate limit (API_RATE_LIMIT), wait as long as it asks, within the deadline.
+    await sleep(Math.max(options.pollMs ?? 250, Math.min(rateLimitedMs, deadline - Date.now())));
+    rateLimitedMs = 0;
   }
 
-  return { checked: expectations.length, ok: expectations.length - mismatched.length, mismatched };
+  const reconciled = expectations.filter((job) => lastSeen.get(job.id) === job.expected && fromApi.has(job.id)).length;
+  return { checked: expectations.length, ok: expectations.length - mismatched.length, mismatched, fromApi: reconciled };
 }

@@ -78,4 +78,35 @@ describe('planLifecycles', () => {
     const [a, b] = [planLifecycles(1, rates, seededRandom(42), now), planLifecycles(1, rates, seededRandom(42), now)];
     expect(a[0].project.id).not.toBe(b[0].project.id);
   });
+
+  it('sends a canceled job its started event only, and a lost job nothing, each ending at its true status', () => {
+    for (const plan of planLifecycles(3, { ...NONE, cancel: 1, outOfOrder: 1 }, seededRandom(6))) {
+      expect(typesOf(plan)).toEqual([`${plan.project.media}.started`]);
+      expect(plan).toMatchObject({ expectedStatus: 'canceled', canceled: true, lost: false, outOfOrder: false });
+    }
+    for (const plan of planLifecycles(3, { ...NONE, cancel: 1, skipStarted: 1 }, seededRandom(6))) {
+      expect(plan.events).toEqual([]);
+      expect(plan.expectedStatus).toBe('canceled');
+    }
+    const lost = planLifecycles(6, { ...NONE, lose: 1, failureRate: 0.5, skipStarted: 0.5, duplicates: 1 }, seededRandom(7));
+    for (const plan of lost) {
+      expect(plan.events).toEqual([]);
+      expect(plan).toMatchObject({ lost: true, canceled: false, skippedStarted: false, outOfOrder: false });
+    }
+    expect(new Set(lost.map((plan) => plan.expectedStatus))).toEqual(new Set(['complete', 'error']));
+  });
+
+  it('loses and cancels about the shares asked, and replays an older seed unchanged when neither is asked', () => {
+    const plans = planLifecycles(4000, { ...NONE, lose: 0.2, cancel: 0.1 }, seededRandom(8));
+    expect(plans.filter((plan) => plan.lost).length / plans.length).toBeCloseTo(0.2, 1);
+    expect(plans.filter((plan) => plan.canceled).length / plans.length).toBeCloseTo(0.1, 1);
+    expect(plans.filter((plan) => plan.expectedStatus === 'canceled').length).toBe(plans.filter((plan) => plan.canceled).length);
+
+    const rates = { failureRate: 0.5, duplicates: 0.5, outOfOrder: 0.5, skipStarted: 0.3 };
+    const now = new Date('2026-11-27T10:00:00.000Z');
+    const shape = (plan: ReturnType<typeof planLifecycles>[number]) => [plan.expectedStatus, plan.events.map((e) => [e.type, e.copies])];
+    expect(planLifecycles(50, { ...rates, lose: 0, cancel: 0 }, seededRandom(9), now).map(shape)).toEqual(
+      planLifecycles(50, rates, seededRandom(9), now).map(shape),
+    );
+  });
 });

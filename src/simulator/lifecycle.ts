@@ -12,6 +12,10 @@ export interface LifecycleRates {
   outOfOrder: number;
   /** Probability that a job's `started` event is never sent (as for some image modes). */
   skipStarted: number;
+  /** Fraction of jobs that get no webhook at all (lost); 0 when absent. */
+  lose?: number;
+  /** Fraction of jobs canceled at Magic Hour after they started: no final webhook, as Magic Hour sends none; 0 when absent. */
+  cancel?: number;
 }
 
 /** One event of a job, ready to be signed and delivered `copies` times. */
@@ -25,10 +29,14 @@ export interface PlannedEvent {
 /** One Magic Hour job: its project, the events sent about it in order, and where it must end. */
 export interface JobPlan {
   project: Project;
-  /** The status `GET /jobs/:id` must reach once every event is delivered. */
-  expectedStatus: 'complete' | 'error';
+  /** The project's true final status at Magic Hour, which `GET /jobs/:id` must reach. */
+  expectedStatus: 'complete' | 'error' | 'canceled';
   skippedStarted: boolean;
   outOfOrder: boolean;
+  /** Canceled at Magic Hour: its `started` may be sent, no final event is. */
+  canceled: boolean;
+  /** No webhook at all is sent about it. */
+  lost: boolean;
   /** In the order they are sent. */
   events: PlannedEvent[];
 }
@@ -36,7 +44,8 @@ export interface JobPlan {
 /**
  * Plans `count` job lifecycles spread evenly over the three media. Each job is `started` then
  * `completed` (or `errored`, at `failureRate`), with the started event dropped, the order reversed or
- * an event doubled at the given rates. Pure but for the project ids: the same `random` gives the same plan.
+ * an event doubled at the given rates; a `cancel` share ends canceled with no final event, a `lose`
+ * share sends nothing at all. Pure but for the project ids: the same `random` gives the same plan.
  * `outputsUrl` serves the outputs instead of Magic Hour's hosts (see `randomProject`).
  */
 export function planLifecycles(
@@ -53,23 +62,28 @@ export function planLifecycles(
     const finishedAt = new Date(startedAt.getTime() + between(random, 5, 120) * 1000);
     const project = randomProject(media, random, createdAt, undefined, outputsUrl);
     const errored = chance(random, rates.failureRate);
-    const skippedStarted = chance(random, rates.skipStarted);
-    const outOfOrder = !skippedStarted && chance(random, rates.outOfOrder);
+    let skippedStarted = chance(random, rates.skipStarted);
+    let outOfOrder = !skippedStarted && chance(random, rates.outOfOrder);
+    // Drawn only when asked for, so that a seed replays the plans it gave before these rates existed.
+    const canceled = (rates.cancel ?? 0) > 0 && chance(random, rates.cancel ?? 0);
+    const lost = (rates.lose ?? 0) > 0 && chance(random, rates.lose ?? 0);
+    if (canceled) outOfOrder = false;
+    if (lost) [skippedStarted, outOfOrder] = [false, false];
 
     const terminal: MagicHourEventType = `${media}.${errored ? 'errored' : 'completed'}`;
-    const sequence: Array<[MagicHourEventType, Date]> = skippedStarted
-      ? [[terminal, finishedAt]]
-      : [
-          [`${media}.started`, startedAt],
-          [terminal, finishedAt],
-        ];
+    const sequence: Array<[MagicHourEventType, Date]> = [];
+    if (!skippedStarted) sequence.push([`${media}.started`, startedAt]);
+    if (!canceled) sequence.push([terminal, finishedAt]);
     if (outOfOrder) sequence.reverse();
+    if (lost) sequence.length = 0;
 
     return {
       project,
-      expectedStatus: errored ? 'error' : 'complete',
+      expectedStatus: canceled ? 'canceled' : errored ? 'error' : 'complete',
       skippedStarted,
       outOfOrder,
+      canceled,
+      lost,
       events: sequence.map(([type, at]) => ({
         type,
         body: projectEventBody(type, project, at),

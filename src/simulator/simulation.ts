@@ -13,6 +13,10 @@ export interface DeliveryOptions {
   backoff: BackoffPolicy;
   /** Told about every attempt, for `--verbose`. */
   onAttempt?: (report: AttemptReport) => void;
+  /** Told just before an event's first copy goes out (to keep a fake of Magic Hour's API in step). */
+  onSending?: (plan: JobPlan, event: PlannedEvent) => void;
+  /** Told once a job's last event went out; at its turn for a job that sends none. */
+  onJobSent?: (plan: JobPlan) => void;
 }
 
 /** One attempt at delivering one copy of an event. */
@@ -95,9 +99,11 @@ export async function deliverLifecycles(plans: readonly JobPlan[], options: Deli
     const copies: Array<Promise<boolean>> = [];
     for (const event of plan.events) {
       totals.deliveries += event.copies;
+      options.onSending?.(plan, event);
       const firsts = await Promise.all(Array.from({ length: event.copies }, () => attempt(plan, event, 1)));
       for (const ok of firsts) copies.push(ok ? Promise.resolve(true) : retry(plan, event));
     }
+    options.onJobSent?.(plan);
     const delivered = await Promise.all(copies);
     for (const ok of delivered) {
       if (ok) totals.delivered++;
