@@ -1,3 +1,4 @@
+import { redisConnection, type RedisSettings } from '../common/redis-connection.js';
 import { randomBytes } from 'node:crypto';
 import type { OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -65,18 +66,19 @@ export class ApiCallBudget implements OnModuleDestroy {
   private sequence = 0;
 
   /**
-   * @param redisUrl the shared Redis (`REDIS_URL`)
+   * @param redis the shared Redis (`REDIS_URL`, or the Sentinels' master), as every other client reaches it
    * @param prefix the deployment's key prefix (`QUEUE_PREFIX`)
    * @param maxPerSecond calls allowed in any second, across the deployment
    */
   constructor(
-    redisUrl: string,
+    redis: RedisSettings,
     prefix: string,
     private readonly maxPerSecond: number,
   ) {
     this.logKey = `${prefix}:reconcile:calls`;
     this.holdKey = `${prefix}:reconcile:hold`;
-    this.redis = new Redis(redisUrl, {
+    this.redis = new Redis({
+      ...redisConnection(redis),
       commandTimeout: BUDGET_REDIS_TIMEOUT_MS,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -21,7 +21,7 @@ import { ReconcileRepository } from './reconcile.repository.js';
     {
       provide: ApiCallBudget,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new ApiCallBudget(config.redisUrl, config.queuePrefix, config.reconcile?.maxPerSecond ?? 1),
+      useFactory: (config: AppConfig) => new ApiCallBudget(config, config.queuePrefix, config.reconcile?.maxPerSecond ?? 1),
     },
     DownloadRefresher,
     { provide: DOWNLOAD_URL_REFRESHER, useExisting: DownloadRefresher },
