@@ -19,6 +19,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { ProcessingModule } from './processing/processing.module.js';
 import { MagicHourApiModule } from './reconcile/magic-hour-api.module.js';
 import { ReconcileApiModule } from './reconcile/reconcile-api.module.js';
+import { ReconcileStatusModule } from './reconcile/reconcile-status.module.js';
 import { ReconcileModule } from './reconcile/reconcile.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
@@ -85,6 +86,8 @@ export class MagicHourWebhooksModule {
         DatabaseModule.forRoot({ dataSourceName: structure.dataSourceName, migrationsRun: structure.migrationsRun ?? true }),
         MetricsModule,
         MagicHourApiModule,
+        // Reconciliation's gauges on /metrics, in every role.
+        ReconcileStatusModule,
         HandlersModule.register(structure.downloadDir ?? null, structure.handlers),
         // Intake first, so that its route is near the front of Express's router for every delivery.
         ...(api ? [WebhookModule.register(structure.webhookPath ?? WEBHOOK_ROUTE)] : []),

@@ -6,6 +6,21 @@ import { ReconcileRepository, type ReconcilePause } from './reconcile.repository
 
 /** A job is "without news" in the metrics once its last news is this old. */
 export const WITHOUT_NEWS_SECONDS = 3600;
+/** Longest a scrape waits for Postgres to read one gauge. */
+const GAUGE_READ_TIMEOUT_MS = 1000;
+
+/** `read`'s value, or `undefined` when it fails or takes over `GAUGE_READ_TIMEOUT_MS`. */
+async function readWithin<T>(read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GAUGE_READ_TIMEOUT_MS)));
+  try {
+    return await Promise.race([read(), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Where reconciliation stands, as `/health` and `/metrics` show it in every role. */
 export type ReconcileState = { enabled: false } | { enabled: true; pause: ReconcilePause | null };
@@ -13,7 +28,8 @@ export type ReconcileState = { enabled: false } | { enabled: true; pause: Reconc
 /**
  * Reconciliation's state for operators, read from Postgres (the worker that was refused records the
  * pause there), and its gauges: whether it is paused, and how many unfinished jobs have had no news
- * for over an hour. Each gauge is read at scrape time; a scrape while Postgres is away leaves them out.
+ * for over an hour. Each gauge is read at scrape time; while Postgres is away or slow, a scrape still
+answers, with the gauge's last value.
  */
 @Injectable()
 export class ReconcileStatusService {
@@ -28,7 +44,9 @@ export class ReconcileStatusService {
       help: "1 while reconciliation is paused because Magic Hour's API refused the key (401) or the account (402); 0 otherwise, and when it is off",
       registers: [metrics.registry],
       async collect() {
-        this.set(enabled && (await repository.currentPause()) !== null ? 1 : 0);
+        if (!enabled) return this.set(0);
+        const pause = await readWithin(() => repository.currentPause());
+        if (pause !== undefined) this.set(pause !== null ? 1 : 0);
       },
     });
     new Gauge({
@@ -36,7 +54,8 @@ export class ReconcileStatusService {
       help: 'Unfinished jobs (queued or rendering) whose last news is over an hour old',
       registers: [metrics.registry],
       async collect() {
-        this.set(await repository.countWithoutNews(WITHOUT_NEWS_SECONDS));
+        const count = await readWithin(() => repository.countWithoutNews(WITHOUT_NEWS_SECONDS));
+        if (count !== undefined) this.set(count);
       },
     });
   }
