@@ -81,6 +81,8 @@ export function resolveModuleConfig(structure: MagicHourWebhooksStructure, setti
     role: structure.role ?? defaults.role,
     downloadDir: structure.downloadDir ?? defaults.downloadDir,
   };
+  const problems = settingProblems(config, defaults);
+  if (problems.length > 0) throw new Error(`MagicHourWebhooksModule: invalid settings: ${problems.join('; ')}`);
   const logger = new Logger('MagicHourWebhooks');
   if (config.webhookSecrets.length === 0) {
     logger.warn('No webhookSecrets: webhook signatures are NOT checked. Never run like this in production.');
@@ -89,6 +91,46 @@ export function resolveModuleConfig(structure: MagicHourWebhooksStructure, setti
     logger.warn('No apiKeys: the jobs and events API is open to anyone unless the app guards it.');
   }
   return config;
+}
+
+const isNonEmptyStringList = (value: unknown): boolean =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string' && item.trim().length > 0);
+const isPositiveNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
+/** Longest delay Node's timers take (about 24.8 days), in seconds. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+/**
+ * What is wrong with a module configuration, as the standalone's environment validation would say it:
+ * each setting of the type its default has, secrets and keys non-empty strings, numbers positive.
+ */
+function settingProblems(config: AppConfig, defaults: AppConfig): string[] {
+  const problems: string[] = [];
+  for (const key of ['webhookSecrets', 'apiKeys'] as const) {
+    if (!isNonEmptyStringList(config[key])) problems.push(`${key} must be a list of non-empty strings`);
+  }
+  for (const [key, fallback] of Object.entries(defaults) as Array<[keyof AppConfig, unknown]>) {
+    const value = config[key];
+    if (typeof fallback === 'number' && !isPositiveNumber(value)) problems.push(`${key} must be a positive number`);
+    if (typeof fallback === 'string' && (typeof value !== 'string' || value.length === 0))
+      problems.push(`${key} must be a non-empty string`);
+  }
+  for (const key of ['jobRetentionDays', 'downloadRetentionDays'] as const) {
+    if (config[key] !== null && !isPositiveNumber(config[key])) problems.push(`${key} must be a positive number, or null to keep`);
+  }
+  if (config.retentionIntervalSeconds > MAX_TIMER_SECONDS) problems.push(`retentionIntervalSeconds must be at most ${MAX_TIMER_SECONDS}`);
+  if (config.reconcile !== null) {
+    const { apiKey, apiUrl, ...numbers } = config.reconcile;
+    if (typeof apiKey !== 'string' || apiKey.trim().length === 0) problems.push('reconcile.apiKey must be a non-empty string');
+    if (typeof apiUrl !== 'string' || !/^https?:\/\/./.test(apiUrl)) problems.push('reconcile.apiUrl must be an http(s) URL');
+    for (const [key, value] of Object.entries(numbers)) {
+      if (!isPositiveNumber(value)) problems.push(`reconcile.${key} must be a positive number`);
+    }
+  }
+  if (!Array.isArray(config.redisSentinels)) problems.push('redisSentinels must be a list of { host, port }');
+  else if (config.redisSentinels.length > 0 !== (config.redisSentinelName !== null)) {
+    problems.push('redisSentinels and redisSentinelName go together: set both, or neither');
+  }
+  return problems;
 }
 
 /** The structure part of `forRoot`'s options. */
