@@ -309,6 +309,15 @@ describe('buildConfig', () => {
     expect(refusal({ REDIS_SENTINEL_NAME: 'mymaster' }).message).toContain(both);
   });
 
+  it('refuses a CA file for a connection without TLS, which would ignore it', () => {
+    expect(refusal({ DATABASE_CA_FILE: caFile }).message).toContain('DATABASE_CA_FILE needs TLS');
+    expect(refusal({ DATABASE_URL: 'postgres://db/hooks?sslmode=disable', DATABASE_CA_FILE: caFile }).message).toContain(
+      'sslmode=verify-full',
+    );
+    expect(refusal({ REDIS_CA_FILE: caFile }).message).toBe('REDIS_CA_FILE needs TLS: use a rediss:// REDIS_URL');
+    expect(() => configFrom({ DATABASE_URL: 'postgres://db/hooks?sslmode=require', DATABASE_CA_FILE: caFile })).not.toThrow();
+  });
+
   it('refuses a CA file it cannot read or that holds no certificate, naming the variable', () => {
     expect(refusal({ DATABASE_CA_FILE: join(tmpdir(), 'mh-no-such-ca.pem') }).message).toBe('DATABASE_CA_FILE cannot be read: ENOENT');
     const empty = join(mkdtempSync(join(tmpdir(), 'mh-config-')), 'empty.pem');

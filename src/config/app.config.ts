@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseSentinels, type SentinelAddress } from './connection-urls.js';
+import { parseDatabaseUrl, parseRedisUrl, parseSentinels, type SentinelAddress } from './connection-urls.js';
 import {
   AppRole,
   EnvDto,
@@ -190,6 +190,13 @@ export function buildConfig(env: EnvDto): AppConfig {
   };
   if (config.redisSentinels.length > 0 !== (config.redisSentinelName !== null)) {
     throw new InvalidEnvironmentError('REDIS_SENTINELS and REDIS_SENTINEL_NAME go together: set both, or neither');
+  }
+  // A CA with a plaintext connection would be ignored in silence: the operator meant TLS.
+  if (config.databaseCa !== null && parseDatabaseUrl(config.databaseUrl).sslMode === 'disable') {
+    throw new InvalidEnvironmentError('DATABASE_CA_FILE needs TLS: add ?sslmode=verify-full (or verify-ca, require) to DATABASE_URL');
+  }
+  if (config.redisCa !== null && !parseRedisUrl(config.redisUrl).tls) {
+    throw new InvalidEnvironmentError('REDIS_CA_FILE needs TLS: use a rediss:// REDIS_URL');
   }
   if (production) {
     const missing = [
