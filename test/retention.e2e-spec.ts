@@ -176,6 +176,9 @@ describe('Retention below the floor, of jobs and of stored files', () => {
       ['complete-2', 'complete', 2],
       ['complete-4', 'complete', 4],
       ['error-4', 'error', 4],
+      ['canceled-2', 'canceled', 2],
+      ['canceled-4', 'canceled', 4],
+      ['queued-400', 'queued', 400],
       ['rendering-400', 'rendering', 400],
     ] as const) {
       await seedJob(t, id, status, age);
@@ -189,8 +192,8 @@ describe('Retention below the floor, of jobs and of stored files', () => {
         .map((e) => e.key)
         .sort(),
     );
-    // Finished jobs go once JOB_RETENTION_DAYS (floored) passed; a job still rendering stays.
-    expect(await keys(t, 'jobs', 'id')).toEqual(['complete-2', 'rendering-400']);
+    // Finished jobs (canceled too) go once JOB_RETENTION_DAYS (floored) passed; unfinished ones stay.
+    expect(await keys(t, 'jobs', 'id')).toEqual(['canceled-2', 'complete-2', 'queued-400', 'rendering-400']);
   });
 
   it('removes files stored over DOWNLOAD_RETENTION_DAYS ago, with their rows and emptied directories', async () => {

@@ -11,8 +11,6 @@ export const RETENTION_FLOOR_DAYS = 3;
 export const SETTLED_EVENT_STATUSES: readonly EventStatus[] = ['processed', 'ignored'];
 /** Events waiting for an operator: deleted after `UNRESOLVED_RETENTION_DAYS` unless replayed first. */
 export const UNRESOLVED_EVENT_STATUSES: readonly EventStatus[] = ['failed', 'quarantined', 'stale'];
-/** Job statuses after which no event changes a job's status: such a job may go after `JOB_RETENTION_DAYS`. */
-export const FINISHED_JOB_STATUSES = ['complete', 'error'] as const;
 
 /**
  * Rows one statement deletes. Small, so that each delete holds its row locks and writes its WAL for a

@@ -1,3 +1,4 @@
+import { TERMINAL_JOB_STATUSES } from '../magic-hour/magic-hour-event.types.js';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
@@ -6,7 +7,6 @@ import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { EVENT_STATUSES, type EventStatus } from '../magic-hour/magic-hour-event.types.js';
 import { MetricsService, type RetentionTable } from '../metrics/metrics.service.js';
 import {
-  FINISHED_JOB_STATUSES,
   RETENTION_BATCH_PAUSE_MS,
   RETENTION_BATCH_SIZE,
   RETENTION_PAUSE_FACTOR,
@@ -129,7 +129,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       }
       const jobDays = this.config.jobRetentionDays;
       if (jobDays !== null) {
-        for (const status of FINISHED_JOB_STATUSES) {
+        for (const status of TERMINAL_JOB_STATUSES) {
           await this.inBatches(report, async () =>
             this.count(report, 'jobs', await this.repository.deleteJobs(status, effectiveDays(jobDays), RETENTION_BATCH_SIZE)),
           );
