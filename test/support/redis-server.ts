@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { eventually } from './app.js';
 
@@ -63,6 +66,8 @@ export class RedisServer {
       ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
       ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
       ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      // A replica's full sync writes an RDB file: into a directory of the test's, never the checkout.
+      ...['--dir', mkdtempSync(join(tmpdir(), 'mh-redis-'))],
     ];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     await eventually(() => portOpen(this.port), 10000, 50);
