@@ -1,3 +1,4 @@
+import { withTimeout } from '../common/with-timeout.js';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -48,15 +49,8 @@ export class ReadinessService implements OnModuleDestroy {
   /** The names of the applied migrations: one small query, which also shows that Postgres answers. */
   private async appliedMigrations(timeoutMs: number): Promise<Set<string>> {
     const table = this.dataSource.options.migrationsTableName ?? 'migrations';
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
-    });
-    try {
-      const rows = (await Promise.race([this.dataSource.query(`SELECT name FROM ${table}`), timedOut])) as Array<{ name: string }>;
-      return new Set(rows.map((row) => row.name));
-    } finally {
-      clearTimeout(timer);
-    }
+    const query: Promise<Array<{ name: string }>> = this.dataSource.query(`SELECT name FROM ${table}`);
+    const rows = await withTimeout(query, timeoutMs, 'Reading the applied migrations');
+    return new Set(rows.map((row) => row.name));
   }
 }

@@ -1,3 +1,4 @@
+import { withTimeout } from '../common/with-timeout.js';
 import { InjectQueue } from '@nestjs/bull';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
@@ -15,15 +16,6 @@ import {
   type QueuedEvent,
   type WebhookJobData,
 } from './queue.constants.js';
-
-/** Rejects after `ms`, so that a hung Redis call cannot hold a webhook answer. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Waits until a replica holds every write `queue`'s connection made so far (Redis's `WAIT`, on that

@@ -1,3 +1,4 @@
+import { withTimeout } from '../common/with-timeout.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
@@ -10,17 +11,8 @@ export const WITHOUT_NEWS_SECONDS = 3600;
 const GAUGE_READ_TIMEOUT_MS = 1000;
 
 /** `read`'s value, or `undefined` when it fails or takes over `GAUGE_READ_TIMEOUT_MS`. */
-async function readWithin<T>(read: () => Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GAUGE_READ_TIMEOUT_MS)));
-  try {
-    return await Promise.race([read(), timeout]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const readWithin = <T>(read: () => Promise<T>): Promise<T | undefined> =>
+  withTimeout(read(), GAUGE_READ_TIMEOUT_MS, 'A reconcile gauge').catch(() => undefined);
 
 /** Where reconciliation stands, as `/health` and `/metrics` show it in every role. */
 export type ReconcileState = { enabled: false } | { enabled: true; pause: ReconcilePause | null };

@@ -1,3 +1,4 @@
+import { withTimeout } from '../common/with-timeout.js';
 import { TERMINAL_JOB_STATUSES } from '../magic-hour/magic-hour-event.types.js';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { rm, rmdir } from 'node:fs/promises';
@@ -200,10 +201,6 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private readOldestEvents(): Promise<ReadonlyArray<{ status: EventStatus; oldest: Date | null }>> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), OLDEST_EVENT_READ_TIMEOUT_MS);
-    });
-    return Promise.race([this.repository.oldestEvents(EVENT_STATUSES), timeout]).finally(() => clearTimeout(timer));
+    return withTimeout(this.repository.oldestEvents(EVENT_STATUSES), OLDEST_EVENT_READ_TIMEOUT_MS, 'Reading the oldest events');
   }
 }
