@@ -1,4 +1,4 @@
-import { type INestApplication, Logger, type Provider, ValidationPipe } from '@nestjs/common';
+import { type INestApplication, Logger, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -7,7 +7,6 @@ import { useAdminViews } from './admin/admin-views.js';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
 import { limitHttpServer } from './common/http-server.limits.js';
-import { VALIDATION_OPTIONS } from './common/rest-api.decorator.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
 import { serveDocs } from './docs/openapi.js';
@@ -66,7 +65,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   }
   answerClientErrorsWithJson(app.getHttpServer());
   limitHttpServer(app.getHttpServer(), config);
-  app.useGlobalPipes(new ValidationPipe(VALIDATION_OPTIONS));
   return app;
 }
 

@@ -1,5 +1,21 @@
+import { VALIDATION_OPTIONS } from '../common/rest-api.decorator.js';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, Get, Logger, Param, Post, Query, Render, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Logger,
+  Param,
+  Post,
+  Query,
+  Render,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConflictError, StillInvalidError } from '../common/domain.errors.js';
 import { errorBodyFor } from '../common/http-error.filter.js';
@@ -43,6 +59,7 @@ const RECONCILE_REQUESTED =
 @ApiExcludeController()
 @Controller('admin')
 @UseFilters(AdminPageFilter)
+@UsePipes(new ValidationPipe(VALIDATION_OPTIONS))
 export class AdminConsoleController {
   private readonly logger = new Logger(AdminConsoleController.name);
 

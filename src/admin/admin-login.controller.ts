@@ -1,5 +1,19 @@
+import { VALIDATION_OPTIONS } from '../common/rest-api.decorator.js';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Body, Controller, ForbiddenException, Get, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ApiThrottlerGuard } from '../common/api-throttler.guard.js';
 import { errorBody } from '../common/http-error.filter.js';
 import type { Request, Response } from 'express';
@@ -14,6 +28,7 @@ import { AdminSessionService } from './admin-session.service.js';
 @ApiExcludeController()
 @Controller('admin')
 @UseFilters(AdminPageFilter)
+@UsePipes(new ValidationPipe(VALIDATION_OPTIONS))
 export class AdminLoginController {
   constructor(private readonly sessions: AdminSessionService) {}
 

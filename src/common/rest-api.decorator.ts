@@ -12,7 +12,7 @@ import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiThrottlerGuard, RATE_LIMIT_UNAVAILABLE, RATE_LIMITED } from './api-throttler.guard.js';
 import { ErrorBody, HttpErrorFilter } from './http-error.filter.js';
 
-/** How request DTOs are validated: the standalone app's global pipe, and the REST controllers' own. */
+/** How request DTOs are validated: each controller with DTOs (the REST API's, the console's) has its own pipe. */
 export const VALIDATION_OPTIONS: ValidationPipeOptions = {
   transform: true,
   whitelist: true,
