@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, type NestMiddleware, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +11,7 @@ export const WEBHOOK_PATH = Symbol('WEBHOOK_PATH');
 /** The header of the start-up probe, and the one its answer says what the webhook route saw. */
 const PROBE_HEADER = 'x-magic-hour-webhooks-probe';
 const SEEN_HEADER = 'x-magic-hour-webhooks-body';
-/** The probe's proof that it is the probe; Nest makes the middleware and the provider separate instances. */
+/** The probe's proof that it is the probe (a client cannot guess it). */
 const PROBE_TOKEN = randomUUID();
 
 /** What the webhook route finds of a delivery's body: unread (it reads the raw bytes), kept raw by the app, or parsed and lost. */
@@ -42,25 +42,30 @@ function webhookRoute(stack: readonly RouterLayer[], path: string): string | und
 }
 
 /**
+ * Answers `RawBodyCheck`'s probe with what the webhook route found of its body, and says so; `false` for
+ * every other request. Called by the route's first middleware (`WebhookDeliveryLogMiddleware`), before
+ * anything reads the body, rather than from a middleware of its own that every delivery would pass.
+ */
+export function answerBodyProbe(request: Request, response: Response): boolean {
+  if (request.headers[PROBE_HEADER] !== PROBE_TOKEN) return false;
+  response.setHeader(SEEN_HEADER, bodyState(request));
+  response.status(204).end();
+  return true;
+}
+
+/**
  * At start, sends one request through the app's own Express handler (on a throwaway local server) to
  * the webhook route, and fails the start when the app's body parsing (a global `express.json`, Nest's
  * default parser without `rawBody: true`) would leave the signature check without the raw bytes.
  */
 @Injectable()
-export class RawBodyCheck implements OnApplicationBootstrap, NestMiddleware {
+export class RawBodyCheck implements OnApplicationBootstrap {
   private readonly logger = new Logger('MagicHourWebhooks');
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(WEBHOOK_PATH) private readonly path: string,
   ) {}
-
-  /** Answers the probe (first middleware on the route) with what it found; lets every other request on. */
-  use(request: Request, response: Response, next: NextFunction): void {
-    if (request.headers[PROBE_HEADER] !== PROBE_TOKEN) return next();
-    response.setHeader(SEEN_HEADER, bodyState(request));
-    response.status(204).end();
-  }
 
   async onApplicationBootstrap(): Promise<void> {
     const adapter = this.adapterHost.httpAdapter;

@@ -12,7 +12,7 @@ const BODY = '{"type":"video.started","payload":{"id":"cguard"}}';
 
 interface FakeRequest {
   headers: Record<string, string | string[] | undefined>;
-  headersDistinct: Record<string, string[] | undefined>;
+  rawHeaders: string[];
   body?: unknown;
   ip: string;
   webhookSigned?: boolean;
@@ -34,10 +34,15 @@ const NO_BODY = Symbol('no body');
 
 /** A request carrying `body` (the raw bytes of BODY unless given; `NO_BODY` for none at all). */
 function request(headers: FakeRequest['headers'], body: unknown = Buffer.from(BODY)): FakeRequest {
-  const headersDistinct = Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, value === undefined ? undefined : ([] as string[]).concat(value)]),
+  // As Node keeps them: every occurrence, names as sent.
+  const rawHeaders = Object.entries(headers).flatMap(([name, value]) =>
+    value === undefined ? [] : ([] as string[]).concat(value).flatMap((one) => [name.toUpperCase(), one]),
   );
-  const base = { headers, headersDistinct, ip: '203.0.113.7' };
+  // `headers` as Node gives them: repeats joined into one string, so only `rawHeaders` shows them.
+  const joined = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
+  );
+  const base = { headers: joined, rawHeaders, ip: '203.0.113.7' };
   return body === NO_BODY ? base : { ...base, body };
 }
 

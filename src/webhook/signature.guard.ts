@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { distinctHeaders } from './request-headers.js';
 import { deliveryTrace, type WebhookRequest } from './webhook-delivery.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
 import { checkSignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../magic-hour/webhook-signature.js';
@@ -18,6 +19,9 @@ export interface SignatureCheck {
    */
   stale?: { signedAt: Date; refusal: UnauthorizedException };
 }
+
+/** The headers a signature check reads, each of which must come once. */
+export const SIGNATURE_HEADERS = [SIGNATURE_HEADER, TIMESTAMP_HEADER] as const;
 
 /** The one value of a header, or `null` when it came more than once (Node's arrays, or `headersDistinct`). */
 const single = (value: string | string[] | undefined): string | undefined | null =>
@@ -39,27 +43,31 @@ export class SignatureGuard implements CanActivate {
     private readonly intake: WebhookIntakeService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for every delivery but a stale one, which waits for it to be recorded. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<WebhookRequest>();
     if (!Buffer.isBuffer(request.body)) request.body = Buffer.alloc(0);
-    const check = this.check(request.headersDistinct, request.body);
-    if (check.stale) {
-      const trace = deliveryTrace(http.getResponse<Response>());
-      // Answered 401 either way; counted `stale` only when it was recorded, `rejected` when it could not be.
-      await this.intake.holdStale(request.body, check.stale.signedAt, trace).then(
-        () => (trace.outcome = 'stale'),
-        (error: unknown) => this.logger.error(`Could not record a stale webhook: ${(error as Error).message}`),
-      );
-      throw check.stale.refusal;
-    }
+    const check = this.check(distinctHeaders(request.rawHeaders, SIGNATURE_HEADERS), request.body);
+    if (check.stale) return this.refuseStale(request.body, check.stale, http.getResponse<Response>());
     request.webhookSigned = check.signed;
     return true;
   }
 
+  /** Records an authentic delivery outside the tolerance as stale, then refuses it (401) all the same. */
+  private async refuseStale(body: Buffer, stale: NonNullable<SignatureCheck['stale']>, response: Response): Promise<never> {
+    const trace = deliveryTrace(response);
+    // Answered 401 either way; counted `stale` only when it was recorded, `rejected` when it could not be.
+    await this.intake.holdStale(body, stale.signedAt, trace).then(
+      () => (trace.outcome = 'stale'),
+      (error: unknown) => this.logger.error(`Could not record a stale webhook: ${(error as Error).message}`),
+    );
+    throw stale.refusal;
+  }
+
   /**
-   * Checks a delivery's signature. Pass `request.headersDistinct` where there is one, so that a header
-   * sent twice is seen as such (Node joins most repeated headers into one string otherwise). A refusal
+   * Checks a delivery's signature. Pass the headers as `headersDistinct` has them (or `distinctHeaders`),
+   * so that a header sent twice is seen as such (Node joins most repeated headers into one string otherwise). A refusal
    * is logged by the caller, with the delivery's request id.
    * @throws UnauthorizedException (401) when it is missing, repeated or wrong; a right signature
    *   outside the tolerance is returned as `stale` instead, for the caller to record and refuse

@@ -10,7 +10,11 @@ import {
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { bodyState, RAW_BODY_ADVICE } from './raw-body.check.js';
-import { refuseUnsignableHeaders } from './signature.guard.js';
+import { distinctHeaders } from './request-headers.js';
+import { refuseUnsignableHeaders, SIGNATURE_HEADERS } from './signature.guard.js';
+
+/** The headers this middleware reads, as sent (each once, or refused). */
+const READ_HEADERS = [...SIGNATURE_HEADERS, 'content-type'];
 
 /**
  * Whether a request's `Content-Type` lets its body be read as a webhook: JSON (`application/json` or
@@ -43,14 +47,15 @@ export class WebhookBodyMiddleware implements NestMiddleware {
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
+    const headers = distinctHeaders(request.rawHeaders, READ_HEADERS);
     try {
-      refuseUnsignableHeaders(this.config, request.headersDistinct);
+      refuseUnsignableHeaders(this.config, headers);
     } catch (refusal) {
       // The body is not read: close the connection after the answer rather than wait for it.
       response.setHeader('connection', 'close');
       throw refusal;
     }
-    const contentTypes = request.headersDistinct['content-type'];
+    const contentTypes = headers['content-type'];
     if (contentTypes !== undefined && contentTypes.length > 1) {
       throw new BadRequestException('Content-Type header sent more than once');
     }

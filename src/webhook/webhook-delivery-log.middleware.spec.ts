@@ -17,8 +17,8 @@ describe(WebhookDeliveryLogMiddleware.name, () => {
   afterAll(() => metrics.onModuleDestroy());
 
   const delivery = (id: string) => {
-    const request = { id, ip: '127.0.0.1', socket: {} } as unknown as Request;
-    const response = Object.assign(new EventEmitter(), { statusCode: 200, locals: {} }) as unknown as Response;
+    const request = { id, ip: '127.0.0.1', socket: {}, headers: {} } as unknown as Request;
+    const response = Object.assign(new EventEmitter(), { statusCode: 200, locals: {}, writableFinished: false }) as unknown as Response;
     sut.use(request, response, () => undefined);
     return response;
   };
@@ -40,6 +40,7 @@ describe(WebhookDeliveryLogMiddleware.name, () => {
   it('logs an answered delivery once, with its outcome, when the connection closes after the answer', () => {
     const response = delivery('ok-1');
     Object.assign(deliveryTrace(response), { outcome: 'stored', eventKey: 'video.started:c1' });
+    Object.assign(response, { writableFinished: true });
     response.emit('finish');
     response.emit('close');
     expect(linesOf('ok-1')).toEqual([expect.objectContaining({ level: 20, outcome: 'stored', status: 200, msg: 'Webhook stored' })]);

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { parserAnswerOn } from '../common/client-error.responder.js';
 import { PinoLogger } from '../logging/pino-logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { answerBodyProbe } from './raw-body.check.js';
 import { deliveryTrace } from './webhook-delivery.js';
 import { OUTCOME_LOG_LEVEL, type WebhookOutcome } from './webhook-outcome.js';
 
@@ -26,18 +27,16 @@ export class WebhookDeliveryLogMiddleware implements NestMiddleware {
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
+    // The start-up check of the app's body parsing is answered here, first on the route, and not counted.
+    if (answerBodyProbe(request, response)) return;
     const started = performance.now();
-    let recorded = false;
-    const record = (cutShort: boolean) => {
-      if (recorded) return;
-      recorded = true;
+    // 'close' comes once for every response, after 'finish' when the answer was sent in full.
+    response.on('close', () => {
       // A request cut short by Node (past REQUEST_TIMEOUT_MS) is logged with what Node answered; one
       // whose client went away before any answer, as `aborted` (its event may be stored all the same).
       const answered = parserAnswerOn(request.socket);
-      this.record(request, response, started, answered ?? (cutShort ? ABORTED : undefined));
-    };
-    response.once('finish', () => record(false));
-    response.once('close', () => record(true));
+      this.record(request, response, started, answered ?? (response.writableFinished ? undefined : ABORTED));
+    });
     next();
   }
 

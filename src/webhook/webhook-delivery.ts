@@ -1,4 +1,3 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { WebhookOutcome } from './webhook-outcome.js';
 
@@ -28,13 +27,3 @@ export interface WebhookRequest extends Request {
 export function deliveryTrace(response: Response): DeliveryTrace {
   return ((response.locals.webhook as DeliveryTrace | undefined) ??= {});
 }
-
-/** Injects the delivery's `DeliveryTrace`, for intake to fill in. */
-export const Delivery = createParamDecorator((_data: unknown, context: ExecutionContext): DeliveryTrace =>
-  deliveryTrace(context.switchToHttp().getResponse<Response>()),
-);
-
-/** Injects whether the delivery's signature was verified (`false` only when signing is off). */
-export const Signed = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): boolean => context.switchToHttp().getRequest<WebhookRequest>().webhookSigned === true,
-);

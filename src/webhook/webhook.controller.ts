@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { HttpErrorFilter } from '../common/http-error.filter.js';
 import { SignatureGuard } from './signature.guard.js';
-import { Delivery, Signed, type DeliveryTrace } from './webhook-delivery.js';
+import { deliveryTrace, type WebhookRequest } from './webhook-delivery.js';
 import type { ParsedEvent } from './webhook-event.parser.js';
 import { WebhookEventPipe } from './webhook-event.pipe.js';
 import { WebhookIntakeService, type IntakeResult } from './webhook-intake.service.js';
@@ -23,7 +24,13 @@ export class WebhookController {
   @HttpCode(200)
   @UseGuards(SignatureGuard)
   @ApiWebhookOperation()
-  receive(@Body(WebhookEventPipe) event: ParsedEvent, @Signed() signed: boolean, @Delivery() trace: DeliveryTrace): Promise<IntakeResult> {
-    return this.intake.receive(event, signed, trace);
+  // The request and response themselves rather than custom parameter decorators, each of which would
+  // build an execution context for every delivery; Nest still sends the returned answer (`passthrough`).
+  receive(
+    @Body(WebhookEventPipe) event: ParsedEvent,
+    @Req() request: WebhookRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<IntakeResult> {
+    return this.intake.receive(event, request.webhookSigned === true, deliveryTrace(response));
   }
 }

@@ -63,8 +63,6 @@ export class WebhookModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(RawBodyCheck, WebhookDeliveryLogMiddleware, WebhookBodyMiddleware)
-      .forRoutes({ path: this.path, method: RequestMethod.POST });
+    consumer.apply(WebhookDeliveryLogMiddleware, WebhookBodyMiddleware).forRoutes({ path: this.path, method: RequestMethod.POST });
   }
 }
