@@ -253,7 +253,7 @@ describe('Retention, one worker at a time and in batches', () => {
   const count = async () => (await a.db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n as number;
 
   it('deletes in batches of at most RETENTION_BATCH_SIZE rows', async () => {
-    const total = 2 * RETENTION_BATCH_SIZE + 500;
+    const total = 2 * RETENTION_BATCH_SIZE + RETENTION_BATCH_SIZE / 2;
     await seedOld(total);
     const report = await a.app.get(RetentionService).tick();
     expect(report.deleted.webhook_events).toBe(total);

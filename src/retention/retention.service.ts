@@ -156,7 +156,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /**
    * Runs `batch` (which deletes up to `RETENTION_BATCH_SIZE` rows and says how many) until one deletes
-   * fewer, pausing between batches (at least three times as long as the batch took); stops early when the process is stopping.
+   * fewer, pausing between batches (`RETENTION_PAUSE_FACTOR` times as long as the batch took); stops early when the process is stopping.
    */
   private async inBatches(report: RetentionReport, batch: () => Promise<number>): Promise<void> {
     while (!this.stopped) {
