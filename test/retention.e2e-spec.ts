@@ -227,6 +227,24 @@ describe('Retention below the floor, of jobs and of stored files', () => {
       await rm(elsewhere, { recursive: true, force: true });
     }
   });
+
+  it('goes on past a file it cannot remove: the file stays on disk, its row is forgotten', async () => {
+    // A directory where the file should be: `rm` without `recursive` refuses it, even for root.
+    const path = join(dir, 'stuck-job', '0-output.mp4');
+    await mkdir(join(path, 'inside'), { recursive: true });
+    await t.db.query(
+      `INSERT INTO stored_files (job_id, url, path, bytes, sha256, stored_at)
+       VALUES ('stuck-job', 'https://x/stuck', $1, 5, 'x', now() - interval '30 days')`,
+      [path],
+    );
+
+    const report = await t.app.get(RetentionService).tick();
+
+    expect(report.ran).toBe(true);
+    expect(report.deleted.stored_files).toBe(1);
+    expect(await t.db.query(`SELECT 1 FROM stored_files WHERE job_id = 'stuck-job'`)).toEqual([]);
+    expect((await stat(path)).isDirectory()).toBe(true);
+  });
 });
 
 describe('Retention, one worker at a time and in batches', () => {

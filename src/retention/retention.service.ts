@@ -176,7 +176,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Removes the download handler's files stored over `days` days ago, then their rows. Only files
+   * Removes the download handler's files stored over `days` days ago, then their rows (a stop in
+   * between leaves rows, which the next pass takes again). Only files
    * under `root` (`DOWNLOAD_DIR`) are removed; a row naming a path outside it (the directory was moved)
    * is forgotten and its file left alone. A job directory left empty is removed too.
    */
@@ -190,7 +191,11 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
           outside++;
           continue;
         }
-        await rm(path, { force: true });
+        // One file that cannot be removed (permissions) must not stop the pass; its row is forgotten
+        // below with the others, so the pass does not pick it again.
+        await rm(path, { force: true }).catch((error: unknown) =>
+          this.logger.warn(`Could not remove ${path}: ${(error as Error).message}`),
+        );
         await rmdir(dirname(path)).catch(() => undefined); // only when empty
       }
       const ids = files.map((file) => file.id);
