@@ -93,7 +93,7 @@ describe('Two API processes and two workers, Redis behind a Sentinel that fails 
       const storedAtFailover = (await b.progress()).stored;
       const { from, to, switchedAt, demoted } = await b.sentinel.failover();
       const storedAtSwitch = (await b.progress()).stored;
-      await demoted;
+      const demotedAt = await demoted;
       const results = await Promise.all(runs);
       const simulatedMs = Date.now() - sendingFrom;
       for (const result of results)
@@ -148,6 +148,7 @@ describe('Two API processes and two workers, Redis behind a Sentinel that fails 
         storedAtFailover,
         storedAtSwitch,
         switchMs: switchedAt - failoverAt,
+        demoteMs: demotedAt - switchedAt,
         simulateMs: simulatedMs,
         drainedMs,
         handlerRuns: completed,

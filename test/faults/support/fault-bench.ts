@@ -314,7 +314,8 @@ export class FaultBench {
 
   /** Every process's output, for a failure report. */
   logs(): string {
-    return this.services.map((service) => service.logs()).join('\n');
+    const sentinel = this.sentinelGroup ? [`[sentinel]\n${this.sentinelGroup.log()}`] : [];
+    return [...this.services.map((service) => service.logs()), ...sentinel].join('\n');
   }
 
   /** Kills every process, stops the proxy and redis-server, drops the database. Never throws. */
