@@ -13,6 +13,19 @@ import { MetricsApiModule } from './metrics/metrics.module.js';
 import { WEBHOOK_ROUTE } from './queue/queue.constants.js';
 
 /**
+ * What the standalone service serves besides the library's routes: `/metrics`, the console (API role)
+ * and `/health`. A level below `AppModule`, after `MagicHourWebhooksModule`: Nest registers middleware
+ * and routes level by level of the import tree, so intake's come before these in Express's router,
+ * which every delivery walks in order.
+ */
+@Module({})
+class ServiceEndpointsModule {
+  static register(config: AppConfig): DynamicModule {
+    return { module: ServiceEndpointsModule, imports: [MetricsApiModule, ...(runsApi(config) ? [AdminModule] : []), HealthModule] };
+  }
+}
+
+/**
  * The standalone service: `MagicHourWebhooksModule` on a database and a logger of its own, shaped by the
  * configuration's role (`api`, `worker` or `all`), with what only the service has: request logging,
  * `/health`, `/metrics` and the console.
@@ -31,9 +44,7 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 5, retryDelay: 2000 }),
         // The database was created and migrated before the app was built (`createApp`).
         MagicHourWebhooksModule.forService(config, { logger: root, handlers: extraHandlers, migrationsRun: false }),
-        MetricsApiModule,
-        ...(runsApi(config) ? [AdminModule] : []),
-        HealthModule,
+        ServiceEndpointsModule.register(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpErrorFilter }],
     };

@@ -68,6 +68,20 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
     });
   });
 
+  it("comes first in Express's router: intake's middleware and route before every other module's", () => {
+    // Every delivery walks the router's layers in order, testing each one's path until its own.
+    const layers = (t.app.getHttpAdapter().getInstance() as { router: { stack: Array<{ route?: { path: string } }> } }).router.stack;
+    const paths = layers.map((layer) => layer.route?.path);
+    const webhook = paths.flatMap((path, index) => (path === '/webhook' ? [index] : []));
+    // Its two middleware (the delivery log, the body) and its route.
+    expect(webhook).toHaveLength(3);
+    const others = ['/admin{/*path}', '/jobs', '/jobs/:id', '/events', '/metrics', '/admin/login', '/health', '/health/live'];
+    for (const path of others) expect(paths.indexOf(path)).toBeGreaterThan(-1);
+    expect(webhook[1]).toBeLessThan(paths.indexOf('/admin{/*path}'));
+    // Routes come after every middleware (a path's last layer is its route).
+    for (const path of others.slice(1)) expect(webhook[2]).toBeLessThan(paths.lastIndexOf(path));
+  });
+
   it('stores and applies an event delivered twice in a row once', async () => {
     const id = projectId();
     const body = eventBody('video.completed', id);
