@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { useAdminViews } from './admin/admin-views.js';
 import { AppModule } from './app.module.js';
 import { answerClientErrorsWithJson, requireHostHeader } from './common/client-error.responder.js';
+import { ExpressPrototypesAdapter } from './common/express-prototypes.adapter.js';
 import { limitHttpServer } from './common/http-server.limits.js';
 import { runsApi, type AppConfig } from './config/app.config.js';
 import { prepareDatabase } from './database/database.bootstrap.js';
@@ -44,10 +45,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   // No global body parsers: each route that takes a body parses it (the webhook as raw bytes, the
   // console's forms as urlencoded), so nothing else reads a body it was not meant to.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, root, options.handlers), {
-    bodyParser: false,
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, root, options.handlers),
+    new ExpressPrototypesAdapter(),
+    { bodyParser: false, bufferLogs: false },
+  );
   // Whose X-Forwarded-* to believe (TRUST_PROXY, none by default): the rate limit's client address
   // and the console cookie's Secure flag depend on it.
   app.set('trust proxy', config.trustProxy);

@@ -1,7 +1,7 @@
 /**
  * The package's entry point, for a NestJS app that embeds Magic Hour webhooks: the module and its
- * options, the handler decorator and the event types, the schema (entities, migrations), and the
- * signing helper for the app's own tests.
+ * options, the handler decorator and the event types, the schema (entities, migrations), the HTTP
+ * adapter the service runs on, and the signing helper for the app's own tests.
  * @packageDocumentation
  */
 export { MagicHourWebhooksModule } from './magic-hour-webhooks.module.js';
@@ -19,5 +19,6 @@ export { MAGIC_HOUR_ENTITIES, MAGIC_HOUR_MIGRATIONS, MIGRATIONS_TABLE_NAME } fro
 export { JobEntity } from './database/entities/job.entity.js';
 export { WebhookEventEntity } from './database/entities/webhook-event.entity.js';
 export { MetricsService } from './metrics/metrics.service.js';
+export { ExpressPrototypesAdapter } from './common/express-prototypes.adapter.js';
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './magic-hour/webhook-signature.js';
 export { signedHeaders } from './simulator/signing.js';

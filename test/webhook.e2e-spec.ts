@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { ALL_TYPES, eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
@@ -66,6 +67,20 @@ describe('POST /webhook (signed, against real Postgres and Redis)', () => {
       error: 'Unauthorized',
       message: 'Invalid webhook signature: signature does not match',
     });
+  });
+
+  it("is served by a server that builds requests and responses on Express's prototypes (no swap per delivery)", async () => {
+    const express = t.app.getHttpAdapter().getInstance() as { request: object; response: object };
+    const built: Array<[object, object]> = [];
+    const record = (request: object, response: object) => built.push([Object.getPrototypeOf(request), Object.getPrototypeOf(response)]);
+    const server = t.app.getHttpServer() as Server;
+    server.prependListener('request', record);
+    try {
+      expect((await deliver(eventBody('image.started', projectId()))).status).toBe(200);
+    } finally {
+      server.removeListener('request', record);
+    }
+    expect(built).toEqual([[express.request, express.response]]);
   });
 
   it("comes first in Express's router: intake's middleware and route before every other module's", () => {
