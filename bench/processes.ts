@@ -36,10 +36,10 @@ export async function stopAll(): Promise<void> {
 
 /**
  * Starts `node script` with `env` and waits until it listens on `port`. The service gets the heap
- * setting its npm scripts give it (`--heap-growing-percent`: 70 for `APP_ROLE=api`, 50 otherwise).
+ * setting its npm scripts give it (`--heap-growing-percent=50`).
  */
 export async function startNode(name: string, script: string, env: Record<string, string>, port: number): Promise<Started> {
-  const heap = script.endsWith('dist/src/main.js') ? [`--heap-growing-percent=${env.APP_ROLE === 'api' ? 70 : 50}`] : [];
+  const heap = script.endsWith('dist/src/main.js') ? ['--heap-growing-percent=50'] : [];
   const child = spawn(process.execPath, [...heap, script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
