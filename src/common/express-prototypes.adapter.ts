@@ -7,9 +7,9 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
  * Nest's Express adapter, with an HTTP server that builds every request and response on Express's
  * prototypes from the start (Node's `IncomingMessage` and `ServerResponse` options). Express swaps
  * the prototype of each request and response it handles (`Object.setPrototypeOf`); after that swap
- * V8 gives every property added to the object a new hidden class, request after request. That cost
- * half of an API process's CPU per delivery and filled the old generation (docs/performance.md).
- * Here Express's swap finds the prototype it sets already in place and changes nothing.
+ * V8 gives every property added to the object a new hidden class, request after request: CPU on
+ * every request and a filling old generation (docs/performance.md). Here Express's swap finds the
+ * prototype it sets already in place and changes nothing.
  */
 export class ExpressPrototypesAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
