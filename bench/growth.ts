@@ -43,11 +43,11 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
  * `count` stored events of all nine types, as intake and the worker leave them: processed (1 in 50
  * ignored, failed or quarantined), keyed `type:project` with random cuid-like project ids (the worst
  * case for the unique index: each insert lands on a random leaf), payloads of the simulator's size,
- * arriving evenly from `fromDaysAgo` to `toDaysAgo`.
+ * arriving evenly from `fromDaysAgo` to `toDaysAgo`, with the time-ordered ids they would have had.
  */
 function storedEventsSql(first: number, count: number, fromDaysAgo: number, toDaysAgo: number, total: number): string {
-  return `INSERT INTO webhook_events (event_key, type, media, project_id, status, payload, received_at, enqueued_at, processed_at)
-    SELECT type || ':' || project, type, media, project,
+  return `INSERT INTO webhook_events (id, event_key, type, media, project_id, status, payload, received_at, enqueued_at, processed_at)
+    SELECT magic_hour_uuid_v7(at), type || ':' || project, type, media, project,
            (ARRAY['processed','processed','processed','processed','processed','processed','processed','processed',
                   'processed','processed','processed','processed','processed','processed','processed','processed',
                   'processed','processed','processed','processed','processed','processed','processed','processed',

@@ -9,6 +9,7 @@ import { HandlerRelayIndex1764270000000 } from './migrations/1764270000000-handl
 import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-sessions.js';
 import { JobProjection1764310000000 } from './migrations/1764310000000-job-projection.js';
 import { RetentionIndex1764320000000 } from './migrations/1764320000000-retention-index.js';
+import { TimeOrderedIds1764330000000 } from './migrations/1764330000000-time-ordered-ids.js';
 import { Reconciliation1764300000000 } from './migrations/1764300000000-reconciliation.js';
 import { ReconcileIndex1764300001000 } from './migrations/1764300001000-reconcile-index.js';
 
@@ -29,6 +30,7 @@ export const MAGIC_HOUR_MIGRATIONS = [
   ReconcileIndex1764300001000,
   JobProjection1764310000000,
   RetentionIndex1764320000000,
+  TimeOrderedIds1764330000000,
 ];
 
 /** The table that records which of `MAGIC_HOUR_MIGRATIONS` ran; its own, apart from a host app's. */
