@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { RETENTION_BATCH_SIZE, RETENTION_LOCK_ID } from '../src/retention/retention.constants.js';
+import { StoredFileRepository } from '../src/jobs/stored-file.repository.js';
 import { RetentionService } from '../src/retention/retention.service.js';
 import { parseMetrics, sampleValue } from './support/metrics.js';
 import { eventually, startApp, testConfig, type TestApp } from './support/app.js';
@@ -226,6 +228,40 @@ describe('Retention below the floor, of jobs and of stored files', () => {
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }
+  });
+
+  it('leaves a file that is stored again while it passes: the new file and its row both stay', async () => {
+    const path = join(dir, 'restored-job', '0-output.mp4');
+    await mkdir(join(dir, 'restored-job'), { recursive: true });
+    await writeFile(path, 'old');
+    await t.db.query(
+      `INSERT INTO stored_files (job_id, url, path, bytes, sha256, stored_at)
+       VALUES ('restored-job', 'https://x/restored', $1, 3, 'old', now() - interval '30 days')`,
+      [path],
+    );
+    // The download handler puts a new copy in place and has not recorded it yet when the pass starts.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let placed!: () => void;
+    const inPlace = new Promise<void>((resolve) => (placed = resolve));
+    const storing = t.app
+      .get(StoredFileRepository)
+      .record({ jobId: 'restored-job', url: 'https://x/restored', path, bytes: 3, sha256: 'new' }, async () => {
+        await writeFile(path, 'new');
+        placed();
+        await gate;
+      });
+    await inPlace;
+    const passing = t.app.get(RetentionService).tick();
+    await Promise.race([passing, sleep(500)]);
+    open();
+    const [report] = await Promise.all([passing, storing]);
+
+    expect(report.deleted.stored_files).toBe(0);
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect(
+      await t.db.query(`SELECT sha256, stored_at > now() - interval '1 minute' AS recent FROM stored_files WHERE job_id = 'restored-job'`),
+    ).toEqual([{ sha256: 'new', recent: true }]);
   });
 
   it('goes on past a file it cannot remove: the file stays on disk, its row is forgotten', async () => {

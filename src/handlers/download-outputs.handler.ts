@@ -22,10 +22,11 @@ const UNSAFE_NAME_CHARACTERS = /[^A-Za-z0-9._-]/g;
 /** A failure that another try may get past: a network error, or an answer of 408, 429 or 5xx. */
 class TransientDownloadError extends Error {}
 
-/** The size and digest of a file written to disk. */
+/** The size and digest of a file written to disk, and where it was written (renamed to its name when recorded). */
 interface WrittenFile {
   bytes: number;
   sha256: string;
+  part: string;
 }
 
 /**
@@ -105,8 +106,14 @@ export class DownloadOutputsHandler {
     }
 
     const target = join(directory, `${index}-${fileNameOf(location)}`);
-    const written = await this.downloadWithTries(url, shown, target, context);
-    await this.files.record({ jobId, url, path: target, ...written });
+    const { part, ...written } = await this.downloadWithTries(url, shown, target, context);
+    try {
+      // Renamed into place under the path's lock, so that retention cannot remove it before its row is new.
+      await this.files.record({ jobId, url, path: target, ...written }, () => rename(part, target));
+    } catch (error) {
+      await rm(part, { force: true });
+      throw error;
+    }
     context.logger.log(`Stored output ${index} of job ${jobId} as ${target} (${written.bytes} bytes, sha256 ${written.sha256})`);
   }
 
@@ -199,8 +206,7 @@ export class DownloadOutputsHandler {
       } finally {
         await file.close();
       }
-      await rename(part, target);
-      return { bytes, sha256: hash.digest('hex') };
+      return { bytes, sha256: hash.digest('hex'), part };
     } catch (error) {
       // Releases the connection (a refused or oversize body is never read to its end).
       await reader?.cancel().catch(() => undefined);

@@ -40,6 +40,21 @@ const toStoredFile = (row: StoredFileRow): StoredFile => ({
   storedAt: row.stored_at,
 });
 
+/** The first key of the transaction locks on stored files' paths (the second is the path's hash). */
+const STORED_FILE_LOCK_CLASS = 73_519_022;
+
+/**
+ * Locks these paths until the transaction of `manager` ends: storing a file and removing one by
+ * retention each hold their path's lock from the file system change to the row's. Taken in hash order,
+ * so that two lockers of several paths cannot deadlock.
+ */
+export async function lockStoredFilePaths(manager: EntityManager, paths: readonly string[]): Promise<void> {
+  await manager.query(
+    `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(p) AS h FROM unnest($2::text[]) AS p ORDER BY h) AS locks`,
+    [STORED_FILE_LOCK_CLASS, paths],
+  );
+}
+
 /**
  * The files the download handler stored, one row per job and URL. Raw SQL over the shared
  * `DataSource`; constructible without Nest (`new StoredFileRepository(dataSource)`).
@@ -60,17 +75,25 @@ export class StoredFileRepository {
   /**
    * Records a stored file. A second store of the same job and URL (the file was lost from disk and
    * fetched again, or two runs raced) replaces the row, so it always describes the file on disk now.
+   *
+   * `place` (the rename that puts the file at `file.path`) runs first, in the same transaction and
+   * under the path's lock, which retention takes too while it removes files: retention then never
+   * removes a file that is being put in place before its row says so.
    */
-  async record(file: NewStoredFile): Promise<StoredFile> {
-    const rows: StoredFileRow[] = await this.dataSource.query(
-      `INSERT INTO stored_files (job_id, url, path, bytes, sha256)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (job_id, url) DO UPDATE
-         SET path = EXCLUDED.path, bytes = EXCLUDED.bytes, sha256 = EXCLUDED.sha256, stored_at = now()
-       RETURNING ${COLUMNS}`,
-      [file.jobId, file.url, file.path, file.bytes, file.sha256],
-    );
-    return toStoredFile(rows[0]);
+  async record(file: NewStoredFile, place?: () => Promise<void>): Promise<StoredFile> {
+    return await this.dataSource.transaction(async (manager) => {
+      await lockStoredFilePaths(manager, [file.path]);
+      await place?.();
+      const rows: StoredFileRow[] = await manager.query(
+        `INSERT INTO stored_files (job_id, url, path, bytes, sha256)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (job_id, url) DO UPDATE
+           SET path = EXCLUDED.path, bytes = EXCLUDED.bytes, sha256 = EXCLUDED.sha256, stored_at = now()
+         RETURNING ${COLUMNS}`,
+        [file.jobId, file.url, file.path, file.bytes, file.sha256],
+      );
+      return toStoredFile(rows[0]);
+    });
   }
 
   /** The stored files of these jobs, grouped by job, oldest first within a job. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { InjectMagicHourDataSource } from '../database/magic-hour-data-source.js';
+import { lockStoredFilePaths } from '../jobs/stored-file.repository.js';
 import type { EventStatus } from '../magic-hour/magic-hour-event.types.js';
 import { RETENTION_LOCK_ID } from './retention.constants.js';
 
@@ -118,15 +119,26 @@ export class RetentionRepository {
     );
   }
 
-  /** Forgets these stored files, unless one was stored again since (then its row is newer); how many. */
-  async deleteFiles(ids: readonly string[], days: number): Promise<number> {
-    const [row] = await this.dataSource.query<Array<{ n: number }>>(
-      `WITH deleted AS (
-         DELETE FROM stored_files WHERE id = ANY($1::uuid[]) AND stored_at < now() - make_interval(days => $2) RETURNING 1
-       ) SELECT count(*)::int AS n FROM deleted`,
-      [ids, days],
-    );
-    return row.n;
+  /**
+   * Forgets these stored files, unless one was stored again since (then its row is newer), and runs
+   * `remove` on the paths of the rows it deleted before committing, holding their paths' locks (the
+   * download handler takes the same while it puts a file in place and records it). How many it forgot.
+   */
+  async deleteFiles(files: readonly ExpiredFile[], days: number, remove: (paths: string[]) => Promise<void>): Promise<number> {
+    return await this.dataSource.transaction(async (manager) => {
+      await lockStoredFilePaths(
+        manager,
+        files.map((file) => file.path),
+      );
+      const deleted = await manager.query<Array<{ path: string }>>(
+        `WITH deleted AS (
+           DELETE FROM stored_files WHERE id = ANY($1::uuid[]) AND stored_at < now() - make_interval(days => $2) RETURNING path
+         ) SELECT path FROM deleted`,
+        [files.map((file) => file.id), days],
+      );
+      await remove(deleted.map((row) => row.path));
+      return deleted.length;
+    });
   }
 
   /**

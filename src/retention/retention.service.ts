@@ -176,30 +176,32 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Removes the download handler's files stored over `days` days ago, then their rows (a stop in
-   * between leaves rows, which the next pass takes again). Only files
-   * under `root` (`DOWNLOAD_DIR`) are removed; a row naming a path outside it (the directory was moved)
-   * is forgotten and its file left alone. A job directory left empty is removed too.
+   * Removes the download handler's files stored over `days` days ago with their rows, a batch in a
+   * transaction that deletes the rows, removes their files and commits (a stop before the commit leaves
+   * rows, which the next pass takes again). A file stored again meanwhile keeps its newer row and is
+   * left alone. Only files under `root` (`DOWNLOAD_DIR`) are removed; a row naming a path outside it
+   * (the directory was moved) is forgotten and its file left alone. A job directory left empty is
+   * removed too.
    */
   private async removeFiles(report: RetentionReport, root: string, days: number): Promise<void> {
     let outside = 0;
-    await this.inBatches(report, async () => {
-      const files = await this.repository.expiredFiles(days, RETENTION_BATCH_SIZE);
-      for (const file of files) {
-        const path = resolve(file.path);
+    const remove = async (paths: string[]): Promise<void> => {
+      for (const path of paths.map((stored) => resolve(stored))) {
         if (!path.startsWith(root + sep)) {
           outside++;
           continue;
         }
         // One file that cannot be removed (permissions) must not stop the pass; its row is forgotten
-        // below with the others, so the pass does not pick it again.
+        // with the others, so the pass does not pick it again.
         await rm(path, { force: true }).catch((error: unknown) =>
           this.logger.warn(`Could not remove ${path}: ${(error as Error).message}`),
         );
         await rmdir(dirname(path)).catch(() => undefined); // only when empty
       }
-      const ids = files.map((file) => file.id);
-      this.count(report, 'stored_files', ids.length === 0 ? 0 : await this.repository.deleteFiles(ids, days));
+    };
+    await this.inBatches(report, async () => {
+      const files = await this.repository.expiredFiles(days, RETENTION_BATCH_SIZE);
+      if (files.length > 0) this.count(report, 'stored_files', await this.repository.deleteFiles(files, days, remove));
       return files.length;
     });
     if (outside > 0) this.logger.warn(`Forgot ${outside} stored file(s) outside DOWNLOAD_DIR; the files themselves were left alone`);
