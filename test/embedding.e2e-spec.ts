@@ -6,8 +6,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { json } from 'express';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { dropDatabase, ensureDatabase } from '../src/database/database.bootstrap.js';
-import { MagicHourWebhooksModule, OnMagicHourEvent, type MagicHourEvent } from '../src/index.js';
+import { dataSourceOptions } from '../src/database/data-source.options.js';
+import { dropDatabase, ensureDatabase, prepareDatabase } from '../src/database/database.bootstrap.js';
+import { MAGIC_HOUR_ENTITIES, MagicHourWebhooksModule, OnMagicHourEvent, type MagicHourEvent } from '../src/index.js';
 import { eventBody, projectId } from './support/events.js';
 import { signedHeaders } from './support/signing.js';
 import { eventually, POSTGRES_URL, REDIS_URL, TEST_API_KEY, TEST_SECRET, uniqueName } from './support/app.js';
@@ -182,5 +183,24 @@ describe(MagicHourWebhooksModule.name, () => {
     // Intake alone (role api): the check is intake's, and no worker is left starting when the start is refused.
     expect(await refusal(startHost({}, undefined, 'api'))).toMatch(/keeps no raw body.*rawBody: true/);
     expect(await refusal(startHost({ bodyParser: false }, (app) => app.use(json()), 'api'))).toMatch(/keeps no raw body/);
+  });
+});
+
+// A host app lists the service's entities in its own data source; its `synchronize` or
+// `migration:generate` would otherwise drop the indexes, checks and defaults the entities don't describe.
+describe("A host app's schema synchronization", () => {
+  const url = `${POSTGRES_URL}/${uniqueName('mh_host_sync')}`;
+  afterAll(async () => await dropDatabase(url));
+
+  it("leaves the service's tables as its migrations made them", async () => {
+    await prepareDatabase(url);
+    const host = new DataSource({ ...dataSourceOptions(url), entities: [...MAGIC_HOUR_ENTITIES], extra: { max: 1 } });
+    await host.initialize();
+    try {
+      const plan = await host.driver.createSchemaBuilder().log();
+      expect(plan.upQueries.map((query) => query.query)).toEqual([]);
+    } finally {
+      await host.destroy();
+    }
   });
 });

@@ -20,7 +20,9 @@ export type JobDetails = Record<string, string | number | boolean>;
 export const creditsFromColumn = (value: string | number | null): number | null => (value === null ? null : Number(value));
 
 /** One Magic Hour project as its events describe it. Its history is the `webhook_events` with its id. */
-@Entity({ name: 'jobs' })
+// The schema comes from the migrations alone: a host app's `synchronize` or `migration:generate` must
+// not alter this table (the entity does not describe its indexes, checks or defaults).
+@Entity({ name: 'jobs', synchronize: false })
 export class JobEntity {
   /** Magic Hour's project id (`payload.id`). */
   @PrimaryColumn({ type: 'text' })

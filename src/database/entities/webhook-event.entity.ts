@@ -2,7 +2,9 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { EventSource, EventStatus, Media } from '../../magic-hour/magic-hour-event.types.js';
 
 /** One webhook delivery that passed the signature check: the inbox row, source of truth for processing. */
-@Entity({ name: 'webhook_events' })
+// The schema comes from the migrations alone: a host app's `synchronize` or `migration:generate` must
+// not alter this table (the entity does not describe its indexes, checks or defaults).
+@Entity({ name: 'webhook_events', synchronize: false })
 export class WebhookEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
