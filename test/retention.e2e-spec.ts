@@ -7,6 +7,9 @@ import request from 'supertest';
 import { RETENTION_BATCH_SIZE, RETENTION_LOCK_ID } from '../src/retention/retention.constants.js';
 import { StoredFileRepository } from '../src/jobs/stored-file.repository.js';
 import { RetentionService } from '../src/retention/retention.service.js';
+import { RetentionRepository } from '../src/retention/retention.repository.js';
+import { APP_CONFIG, type AppConfig } from '../src/config/app.config.js';
+import { MetricsService } from '../src/metrics/metrics.service.js';
 import { parseMetrics, sampleValue } from './support/metrics.js';
 import { eventually, startApp, testConfig, type TestApp } from './support/app.js';
 
@@ -262,6 +265,56 @@ describe('Retention below the floor, of jobs and of stored files', () => {
     expect(
       await t.db.query(`SELECT sha256, stored_at > now() - interval '1 minute' AS recent FROM stored_files WHERE job_id = 'restored-job'`),
     ).toEqual([{ sha256: 'new', recent: true }]);
+  });
+
+  it('keeps a file that another row still names: stored again from a fresh URL, it has a row of its own', async () => {
+    const path = join(dir, 'shared-job', '0-output.mp4');
+    await mkdir(join(dir, 'shared-job'), { recursive: true });
+    await writeFile(path, 'fresh');
+    await t.db.query(
+      `INSERT INTO stored_files (job_id, url, path, bytes, sha256, stored_at)
+       VALUES ('shared-job', 'https://x/expired', $1, 5, 'x', now() - interval '30 days'),
+              ('shared-job', 'https://x/fresh', $1, 5, 'x', now())`,
+      [path],
+    );
+
+    const report = await t.app.get(RetentionService).tick();
+
+    expect(report.deleted.stored_files).toBe(1);
+    expect(await t.db.query(`SELECT url FROM stored_files WHERE job_id = 'shared-job'`)).toEqual([{ url: 'https://x/fresh' }]);
+    expect(await readFile(path, 'utf8')).toBe('fresh');
+  });
+
+  it('keeps the rows of files it could not remove within the statement timeout, for the next pass', async () => {
+    const paths: string[] = [];
+    for (const name of ['slow-a', 'slow-b']) {
+      const path = join(dir, name, '0-output.mp4');
+      await mkdir(join(dir, name), { recursive: true });
+      await writeFile(path, 'bytes');
+      await t.db.query(
+        `INSERT INTO stored_files (job_id, url, path, bytes, sha256, stored_at) VALUES ($1, $2, $3, 5, 'x', now() - interval '30 days')`,
+        [name, `https://x/${name}`, path],
+      );
+      paths.push(path);
+    }
+    // A pass whose transaction may stay open no time at all, as on a disk too slow for the timeout.
+    const config = t.app.get<AppConfig>(APP_CONFIG);
+    const hurried = new RetentionService(
+      { ...config, databaseStatementTimeoutMs: 0 },
+      t.app.get(RetentionRepository),
+      t.app.get(MetricsService),
+    );
+
+    const report = await hurried.tick();
+
+    expect(report.ran).toBe(true);
+    expect(report.deleted.stored_files).toBe(0);
+    expect(await keys(t, 'stored_files', 'job_id')).toEqual(expect.arrayContaining(['slow-a', 'slow-b']));
+    for (const path of paths) expect((await stat(path)).size).toBe(5);
+
+    const next = await t.app.get(RetentionService).tick();
+    expect(next.deleted.stored_files).toBe(2);
+    for (const path of paths) await expect(stat(path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('goes on past a file it cannot remove: the file stays on disk, its row is forgotten', async () => {

@@ -10,6 +10,7 @@ import { AdminSessions1764280000000 } from './migrations/1764280000000-admin-ses
 import { JobProjection1764310000000 } from './migrations/1764310000000-job-projection.js';
 import { RetentionIndex1764320000000 } from './migrations/1764320000000-retention-index.js';
 import { TimeOrderedIds1764330000000 } from './migrations/1764330000000-time-ordered-ids.js';
+import { StoredFilePathIndex1764340000000 } from './migrations/1764340000000-stored-file-path-index.js';
 import { Reconciliation1764300000000 } from './migrations/1764300000000-reconciliation.js';
 import { ReconcileIndex1764300001000 } from './migrations/1764300001000-reconcile-index.js';
 
@@ -31,6 +32,7 @@ export const MAGIC_HOUR_MIGRATIONS = [
   JobProjection1764310000000,
   RetentionIndex1764320000000,
   TimeOrderedIds1764330000000,
+  StoredFilePathIndex1764340000000,
 ];
 
 /** The table that records which of `MAGIC_HOUR_MIGRATIONS` ran; its own, apart from a host app's. */

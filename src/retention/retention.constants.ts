@@ -18,6 +18,11 @@ export const UNRESOLVED_EVENT_STATUSES: readonly EventStatus[] = ['failed', 'qua
  * old rows, are not held up behind it.
  */
 export const RETENTION_BATCH_SIZE = 500;
+/**
+ * Stored files one transaction forgets and removes. Few, so that the transaction, idle while the files
+ * are removed, ends long before Postgres's idle-in-transaction timeout even on a slow disk.
+ */
+export const RETENTION_FILE_BATCH_SIZE = 50;
 /** Least pause after each batch. */
 export const RETENTION_BATCH_PAUSE_MS = 25;
 /**

@@ -121,8 +121,9 @@ export class RetentionRepository {
 
   /**
    * Forgets these stored files, unless one was stored again since (then its row is newer), and runs
-   * `remove` on the paths of the rows it deleted before committing, holding their paths' locks (the
-   * download handler takes the same while it puts a file in place and records it). How many it forgot.
+   * `remove` on the paths of the rows it deleted that no other row names, before committing, holding
+   * their paths' locks (the download handler takes the same while it puts a file in place and records
+   * it). How many it forgot. When `remove` throws, nothing is forgotten.
    */
   async deleteFiles(files: readonly ExpiredFile[], days: number, remove: (paths: string[]) => Promise<void>): Promise<number> {
     return await this.dataSource.transaction(async (manager) => {
@@ -130,13 +131,17 @@ export class RetentionRepository {
         manager,
         files.map((file) => file.path),
       );
-      const deleted = await manager.query<Array<{ path: string }>>(
+      // The statement sees the table as it was before its own delete, hence the test on the ids.
+      const deleted = await manager.query<Array<{ path: string; named: boolean }>>(
         `WITH deleted AS (
-           DELETE FROM stored_files WHERE id = ANY($1::uuid[]) AND stored_at < now() - make_interval(days => $2) RETURNING path
-         ) SELECT path FROM deleted`,
+           DELETE FROM stored_files WHERE id = ANY($1::uuid[]) AND stored_at < now() - make_interval(days => $2) RETURNING id, path
+         )
+         SELECT path, EXISTS (SELECT 1 FROM stored_files AS other
+                               WHERE other.path = deleted.path AND other.id NOT IN (SELECT id FROM deleted)) AS named
+           FROM deleted`,
         [files.map((file) => file.id), days],
       );
-      await remove(deleted.map((row) => row.path));
+      await remove([...new Set(deleted.filter((row) => !row.named).map((row) => row.path))]);
       return deleted.length;
     });
   }

@@ -10,6 +10,7 @@ import { MetricsService, type RetentionTable } from '../metrics/metrics.service.
 import {
   RETENTION_BATCH_PAUSE_MS,
   RETENTION_BATCH_SIZE,
+  RETENTION_FILE_BATCH_SIZE,
   RETENTION_PAUSE_FACTOR,
   RETENTION_FIRST_PASS_DELAY_MS,
   RETENTION_FLOOR_DAYS,
@@ -29,6 +30,13 @@ export interface RetentionReport {
 
 /** How long the oldest-event read of a scrape may take before the gauge keeps its last value. */
 const OLDEST_EVENT_READ_TIMEOUT_MS = 1000;
+
+/** Removing one batch's files took longer than its transaction may stay open. */
+class SlowRemoval extends Error {
+  constructor(budgetMs: number) {
+    super(`Removing stored files took over ${budgetMs} ms (DATABASE_STATEMENT_TIMEOUT_MS); this batch's rows are kept`);
+  }
+}
 
 /** The days actually applied for a configured retention: never under the floor. */
 export const effectiveDays = (configured: number): number => Math.max(configured, RETENTION_FLOOR_DAYS);
@@ -155,16 +163,15 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Runs `batch` (which deletes up to `RETENTION_BATCH_SIZE` rows and says how many) until one deletes
-   * fewer, pausing between batches (`RETENTION_PAUSE_FACTOR` times as long as the batch took); stops early when the process is stopping.
+   * Runs `batch` (which deletes up to `size` rows and says how many) until one deletes fewer, pausing between batches (`RETENTION_PAUSE_FACTOR` times as long as the batch took); stops early when the process is stopping.
    */
-  private async inBatches(report: RetentionReport, batch: () => Promise<number>): Promise<void> {
+  private async inBatches(report: RetentionReport, batch: () => Promise<number>, size = RETENTION_BATCH_SIZE): Promise<void> {
     while (!this.stopped) {
       const started = performance.now();
       const deleted = await batch();
       report.batches++;
       report.largestBatch = Math.max(report.largestBatch, deleted);
-      if (deleted < RETENTION_BATCH_SIZE) return;
+      if (deleted < size) return;
       await sleep(Math.max(RETENTION_BATCH_PAUSE_MS, RETENTION_PAUSE_FACTOR * (performance.now() - started)));
     }
   }
@@ -179,14 +186,21 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
    * Removes the download handler's files stored over `days` days ago with their rows, a batch in a
    * transaction that deletes the rows, removes their files and commits (a stop before the commit leaves
    * rows, which the next pass takes again). A file stored again meanwhile keeps its newer row and is
-   * left alone. Only files under `root` (`DOWNLOAD_DIR`) are removed; a row naming a path outside it
-   * (the directory was moved) is forgotten and its file left alone. A job directory left empty is
-   * removed too.
+   * left alone, and so is a file another row still names. Only files under `root` (`DOWNLOAD_DIR`) are
+   * removed; a row naming a path outside it (the directory was moved) is forgotten and its file left
+   * alone. A job directory left empty is removed too.
+   *
+   * A batch whose files take longer to remove than the statement timeout (a slow disk) is rolled back
+   * and the pass moves on: Postgres would end the idle transaction at twice that, and its path locks
+   * with it. The files already removed stay removed; the next pass forgets their rows.
    */
   private async removeFiles(report: RetentionReport, root: string, days: number): Promise<void> {
     let outside = 0;
+    const budgetMs = this.config.databaseStatementTimeoutMs;
     const remove = async (paths: string[]): Promise<void> => {
+      const started = performance.now();
       for (const path of paths.map((stored) => resolve(stored))) {
+        if (performance.now() - started >= budgetMs) throw new SlowRemoval(budgetMs);
         if (!path.startsWith(root + sep)) {
           outside++;
           continue;
@@ -199,11 +213,20 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         await rmdir(dirname(path)).catch(() => undefined); // only when empty
       }
     };
-    await this.inBatches(report, async () => {
-      const files = await this.repository.expiredFiles(days, RETENTION_BATCH_SIZE);
-      if (files.length > 0) this.count(report, 'stored_files', await this.repository.deleteFiles(files, days, remove));
-      return files.length;
-    });
+    try {
+      await this.inBatches(
+        report,
+        async () => {
+          const files = await this.repository.expiredFiles(days, RETENTION_FILE_BATCH_SIZE);
+          if (files.length > 0) this.count(report, 'stored_files', await this.repository.deleteFiles(files, days, remove));
+          return files.length;
+        },
+        RETENTION_FILE_BATCH_SIZE,
+      );
+    } catch (error) {
+      if (!(error instanceof SlowRemoval)) throw error;
+      this.logger.warn(`${error.message}; the next pass goes on from there`);
+    }
     if (outside > 0) this.logger.warn(`Forgot ${outside} stored file(s) outside DOWNLOAD_DIR; the files themselves were left alone`);
   }
 
