@@ -163,7 +163,9 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Runs `batch` (which deletes up to `size` rows and says how many) until one deletes fewer, pausing between batches (`RETENTION_PAUSE_FACTOR` times as long as the batch took); stops early when the process is stopping.
+   * Runs `batch` (which deletes up to `size` rows and says how many) until one deletes fewer, pausing
+   * between batches (`RETENTION_PAUSE_FACTOR` times as long as the batch took); stops early when the
+   * process is stopping.
    */
   private async inBatches(report: RetentionReport, batch: () => Promise<number>, size = RETENTION_BATCH_SIZE): Promise<void> {
     while (!this.stopped) {
@@ -196,13 +198,15 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
    */
   private async removeFiles(report: RetentionReport, root: string, days: number): Promise<void> {
     let outside = 0;
+    let outsideInBatch = 0; // counted once its batch commits
     const budgetMs = this.config.databaseStatementTimeoutMs;
     const remove = async (paths: string[]): Promise<void> => {
       const started = performance.now();
+      outsideInBatch = 0;
       for (const path of paths.map((stored) => resolve(stored))) {
         if (performance.now() - started >= budgetMs) throw new SlowRemoval(budgetMs);
         if (!path.startsWith(root + sep)) {
-          outside++;
+          outsideInBatch++;
           continue;
         }
         // One file that cannot be removed (permissions) must not stop the pass; its row is forgotten
@@ -218,7 +222,10 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         report,
         async () => {
           const files = await this.repository.expiredFiles(days, RETENTION_FILE_BATCH_SIZE);
-          if (files.length > 0) this.count(report, 'stored_files', await this.repository.deleteFiles(files, days, remove));
+          if (files.length > 0) {
+            this.count(report, 'stored_files', await this.repository.deleteFiles(files, days, remove));
+            outside += outsideInBatch;
+          }
           return files.length;
         },
         RETENTION_FILE_BATCH_SIZE,
