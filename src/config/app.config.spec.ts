@@ -1,7 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { buildConfig, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig, runsApi, runsWorker, type AppConfig } from './app.config.js';
 import { InvalidEnvironmentError, validateEnv } from './env.validation.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,8 +20,10 @@ function refusal(env: Record<string, string | undefined>): InvalidEnvironmentErr
 
 // Not a real certificate: the config reads the file and checks only that it holds a PEM certificate.
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const caFile = join(mkdtempSync(join(tmpdir(), 'mh-config-')), 'ca.pem');
+const files = mkdtempSync(join(tmpdir(), 'mh-config-'));
+const caFile = join(files, 'ca.pem');
 writeFileSync(caFile, CA_PEM);
+afterAll(() => rmSync(files, { recursive: true, force: true }));
 
 const PRODUCTION_READY = { NODE_ENV: 'production', MAGIC_HOUR_WEBHOOK_SECRET: 'whsec_prod', API_KEYS: 'key-prod' };
 
@@ -320,7 +322,7 @@ describe('buildConfig', () => {
 
   it('refuses a CA file it cannot read or that holds no certificate, naming the variable', () => {
     expect(refusal({ DATABASE_CA_FILE: join(tmpdir(), 'mh-no-such-ca.pem') }).message).toBe('DATABASE_CA_FILE cannot be read: ENOENT');
-    const empty = join(mkdtempSync(join(tmpdir(), 'mh-config-')), 'empty.pem');
+    const empty = join(files, 'empty.pem');
     writeFileSync(empty, 'not a certificate');
     expect(refusal({ REDIS_CA_FILE: empty }).message).toBe('REDIS_CA_FILE holds no PEM certificate');
   });

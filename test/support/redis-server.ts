@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
@@ -32,6 +32,7 @@ export interface RedisServerOptions {
  */
 export class RedisServer {
   private child: ChildProcess | undefined;
+  private dir: string | undefined;
 
   constructor(
     readonly port: number,
@@ -57,6 +58,7 @@ export class RedisServer {
   /** Starts it (empty) and waits until it accepts connections. */
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null) return;
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     const { tls, password, replicaOf } = this.options;
     const args = [
       ...(tls
@@ -67,20 +69,22 @@ export class RedisServer {
       ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
       ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       // A replica's full sync writes an RDB file: into a directory of the test's, never the checkout.
-      ...['--dir', mkdtempSync(join(tmpdir(), 'mh-redis-'))],
+      ...['--dir', (this.dir = mkdtempSync(join(tmpdir(), 'mh-redis-')))],
     ];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     await eventually(() => portOpen(this.port), 10000, 50);
   }
 
-  /** Kills it at once (SIGKILL): connections drop, its data is gone. */
-  stop(): Promise<void> {
+  /** Kills it at once (SIGKILL): connections drop, its data (and its directory) is gone. */
+  async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    return new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
   }
 }
